@@ -1,0 +1,128 @@
+"""The records that flow through every stage: Example, and the Request/Completion pair."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Api = Literal["chat", "completions"]
+
+
+def canonical_json(obj: Any) -> str:
+    """JSON with sorted keys and no whitespace: the same value always gives the same text."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_hash(obj: Any) -> str:
+    return hashlib.sha256(canonical_json(obj).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One instruction-tuning example; seeds and generated data alike. Lineage lives in meta."""
+
+    instruction: str
+    input: str = ""
+    output: str = ""
+    id: str = ""
+    method: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "instruction": self.instruction,
+            "input": self.input,
+            "output": self.output,
+            "method": self.method,
+            "meta": self.meta,
+        }
+
+    def to_alpaca(self) -> dict[str, str]:
+        return {"instruction": self.instruction, "input": self.input, "output": self.output}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Example:
+        return cls(
+            instruction=d["instruction"],
+            input=d.get("input", "") or "",
+            output=d.get("output", "") or "",
+            id=d.get("id", "") or "",
+            method=d.get("method", "") or "",
+            meta=dict(d.get("meta") or {}),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One model call. `prompts` holds several prompts only on the completions API (Alpaca
+    sent 5 per call); `slot` keeps identical prompts sampled twice apart and is never sent."""
+
+    model: str
+    prompts: tuple[str, ...]
+    api: Api = "chat"
+    system: str | None = None
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_tokens: int = 3072
+    stop: tuple[str, ...] = ()
+    logit_bias: tuple[tuple[str, int], ...] = ()
+    slot: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["prompts"] = list(self.prompts)
+        d["stop"] = list(self.stop)
+        d["logit_bias"] = [list(p) for p in self.logit_bias]
+        return d
+
+    def key(self) -> str:
+        """The cache key: a canonical hash of everything that shapes the answer, slot included."""
+        return content_hash(self.to_dict())
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One generated text; `index` is the position of its prompt in Request.prompts."""
+
+    text: str
+    finish_reason: str = "stop"
+    index: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    choices: tuple[Choice, ...]
+    usage: Usage = Usage()
+    model: str = ""
+    cached: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "choices": [asdict(c) for c in self.choices],
+            "usage": asdict(self.usage),
+            "model": self.model,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], cached: bool = False) -> Completion:
+        return cls(
+            choices=tuple(Choice(**c) for c in d["choices"]),
+            usage=Usage(**d.get("usage", {})),
+            model=d.get("model", ""),
+            cached=cached,
+        )
