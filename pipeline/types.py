@@ -126,3 +126,26 @@ class Completion:
             model=d.get("model", ""),
             cached=cached,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Drop:
+    """A removed item: which filter dropped it, the categorical reason and a free detail.
+    `example` is None when nothing parseable came out (then `raw` holds the model's text)."""
+
+    filter: str
+    reason: str
+    detail: str = ""
+    example: Example | None = None
+    raw: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"filter": self.filter, "reason": self.reason, "detail": self.detail}
+        if self.example is not None:
+            d["example"] = self.example.to_dict()
+        if self.raw is not None:
+            d["raw"] = self.raw
+        if self.meta:
+            d["meta"] = self.meta
+        return d

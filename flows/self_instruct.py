@@ -1,0 +1,40 @@
+"""Self-Instruct as a Prefect flow: one task per batch of answers, never one per request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from pipeline import progress
+from pipeline.config import RunConfig
+from pipeline.session import Session
+
+DEFAULT_BATCH = 256
+
+
+@task(name="generate-batch", cache_policy=NO_CACHE)
+async def generate_batch(session: Session, answers: int) -> bool:
+    """Process the next `answers` model answers in request order."""
+    return await session.advance(answers)
+
+
+@task(name="write-outputs", cache_policy=NO_CACHE)
+def write_outputs(session: Session) -> dict[str, Any]:
+    session.write()
+    return session.stats()
+
+
+@flow(name="self-instruct", log_prints=True)
+async def self_instruct_flow(config: dict[str, Any], batch: int = DEFAULT_BATCH) -> dict[str, Any]:
+    """Generate until `config['target']` examples are kept; resumable from the run directory."""
+    run_config = RunConfig.from_dict({**config, "method": "self-instruct"})
+    session = Session.open(run_config, on_progress=progress.reporter())
+    try:
+        while not await generate_batch(session, batch):
+            pass
+    finally:
+        stats = write_outputs(session)
+        session.close()
+    return stats

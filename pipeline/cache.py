@@ -1,0 +1,83 @@
+"""The request cache: every answer is committed to SQLite the moment it arrives.
+
+It is the resume mechanism: a re-run asks the cache first and pays only for what is missing."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+from pipeline.errors import ConfigError
+from pipeline.types import Completion, Request, canonical_json
+
+SCHEMA_VERSION = 1
+_TABLES = """
+CREATE TABLE IF NOT EXISTS instructgen_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS responses (
+    key TEXT PRIMARY KEY,
+    slot TEXT NOT NULL,
+    request TEXT NOT NULL,
+    response TEXT NOT NULL,
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL,
+    created REAL NOT NULL
+);
+"""
+
+
+class RequestCache:
+    """SQLite in WAL mode: a commit survives kill -9 of the process (not a power cut)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._db = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        fix = f"move {self.path} away or start a new run with a new --out"
+        try:
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if tables and "instructgen_meta" not in tables:
+                raise ConfigError(f"{self.path}: not an instructgen request cache; {fix}")
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_TABLES)
+            row = db.execute(
+                "SELECT value FROM instructgen_meta WHERE key='schema'"
+            ).fetchone()
+        except sqlite3.DatabaseError as e:
+            raise ConfigError(f"{self.path}: unreadable request cache ({e}); {fix}") from None
+        if row is None:
+            db.execute("INSERT INTO instructgen_meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        elif row[0] != str(SCHEMA_VERSION):
+            raise ConfigError(f"{self.path}: cache schema {row[0]}, expected {SCHEMA_VERSION}; {fix}")
+        return db
+
+    def get(self, key: str) -> Completion | None:
+        row = self._db.execute("SELECT response FROM responses WHERE key=?", (key,)).fetchone()
+        if row is None:
+            return None
+        return Completion.from_dict(json.loads(row[0]), cached=True)
+
+    def put(self, request: Request, completion: Completion) -> None:
+        """Commit one answer at once; a key already present keeps its first answer."""
+        self._db.execute(
+            "INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                request.key(),
+                request.slot,
+                canonical_json(request.to_dict()),
+                canonical_json(completion.to_dict()),
+                completion.usage.prompt_tokens,
+                completion.usage.completion_tokens,
+                time.time(),
+            ),
+        )
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,120 @@
+"""Run configuration: validated when built, fingerprinted so an unsafe resume is refused."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from pipeline.errors import ConfigError
+from pipeline.types import content_hash
+
+BACKENDS = ("stub", "openai")
+APIS = ("chat", "completions")
+
+# Settings that change how fast or how far a run goes, never what a request or a decision is:
+# they stay out of the fingerprint, so a run can be resumed with more concurrency or a new target.
+RUNTIME_FIELDS = frozenset(
+    {"out", "target", "concurrency", "max_attempts", "timeout", "api_key_env", "base_url",
+     "max_requests", "checkpoint_seconds"}
+)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a run needs. Alpaca's request defaults, overridable."""
+
+    out: str
+    method: str = "self-instruct"
+    target: int = 100
+    seed: int = 0
+    seeds: str | None = None
+    backend: str = "stub"
+    model: str = "stub"
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    api: str = "chat"
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_tokens: int = 3072
+    logit_bias: dict[str, int] = field(default_factory=dict)
+    prompts_per_request: int | None = None
+    num_prompt_instructions: int = 3
+    num_tasks: int = 20
+    rouge_threshold: float = 0.7
+    min_words: int = 4
+    max_words: int = 150
+    concurrency: int = 8
+    max_attempts: int = 6
+    timeout: float = 120.0
+    max_requests: int | None = None
+    checkpoint_seconds: float = 30.0
+    stub_malformed_rate: float = 0.0
+    stub_duplicate_rate: float = 0.0
+    stub_truncated_rate: float = 0.0
+
+    def __post_init__(self) -> None:
+        for rule, message in self._rules():
+            if not rule:
+                raise ConfigError(message)
+        if self.prompts_per_request is None:
+            # Alpaca packed 5 prompts into one legacy-completions call; chat takes one.
+            object.__setattr__(self, "prompts_per_request", 5 if self.api == "completions" else 1)
+        if self.prompts_per_request > 1 and self.api == "chat":
+            raise ConfigError(
+                "--prompts-per-request above 1 needs --api completions (the chat API takes one "
+                "prompt per call)"
+            )
+
+    def _rules(self) -> list[tuple[bool, str]]:
+        def rate(name: str) -> tuple[bool, str]:
+            value = getattr(self, name)
+            return 0.0 <= value <= 1.0, f"--{name.replace('_', '-')} must be between 0 and 1, got {value}"
+
+        return [
+            (self.method == "self-instruct", f"unknown method {self.method!r}; use self-instruct"),
+            (self.target >= 1, f"--target must be at least 1, got {self.target}"),
+            (self.backend in BACKENDS, f"unknown backend {self.backend!r}; use one of {', '.join(BACKENDS)}"),
+            (self.api in APIS, f"unknown --api {self.api!r}; use chat or completions"),
+            (bool(self.model.strip()), "--model must not be empty"),
+            (0.0 <= self.temperature <= 2.0, f"--temperature must be between 0 and 2, got {self.temperature}"),
+            (0.0 < self.top_p <= 1.0, f"--top-p must be in (0, 1], got {self.top_p}"),
+            (self.max_tokens >= 1, f"--max-tokens must be at least 1, got {self.max_tokens}"),
+            (self.prompts_per_request is None or self.prompts_per_request >= 1,
+             f"--prompts-per-request must be at least 1, got {self.prompts_per_request}"),
+            (1 <= self.num_prompt_instructions < self.num_tasks,
+             "--num-prompt-instructions must be at least 1 and below --num-tasks"),
+            (self.num_tasks <= 99, f"--num-tasks must be at most 99, got {self.num_tasks}"),
+            (0.0 < self.rouge_threshold <= 1.0,
+             f"--rouge-threshold must be in (0, 1], got {self.rouge_threshold}"),
+            (1 <= self.min_words <= self.max_words, "--min-words must be at least 1 and at most --max-words"),
+            (1 <= self.concurrency <= 1024, f"--concurrency must be 1 to 1024, got {self.concurrency}"),
+            (1 <= self.max_attempts <= 100, f"--max-attempts must be 1 to 100, got {self.max_attempts}"),
+            (self.timeout > 0, f"--timeout must be positive, got {self.timeout}"),
+            (self.max_requests is None or self.max_requests >= 1, "--max-requests must be at least 1"),
+            (self.checkpoint_seconds > 0, "--checkpoint-seconds must be positive"),
+            rate("stub_malformed_rate"), rate("stub_duplicate_rate"), rate("stub_truncated_rate"),
+        ]
+
+    @property
+    def stop(self) -> tuple[str, ...]:
+        """Alpaca's stop sequences: the model halts before it writes task number num_tasks."""
+        return (f"\n{self.num_tasks}", f"{self.num_tasks}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def identity(self) -> dict[str, Any]:
+        """The settings that decide what is asked and what is kept."""
+        d = {k: v for k, v in self.to_dict().items() if k not in RUNTIME_FIELDS}
+        if self.backend != "stub":
+            d = {k: v for k, v in d.items() if not k.startswith("stub_")}
+        return d
+
+    def fingerprint(self, **extra: str) -> str:
+        """Hash of identity() plus what the files it names contain (seed data, prompt text)."""
+        return content_hash({"config": self.identity(), **extra})[:16]
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})

@@ -1,0 +1,118 @@
+"""A run from config to files: open the run directory, wire the backend stack, write outputs.
+
+Used by the CLI directly and by the Prefect flow, which makes a task of each `advance` batch."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline.backends.base import Backend
+from pipeline.backends.cached import CachedBackend, ConcurrencyLimit
+from pipeline.backends.registry import make_backend
+from pipeline.backends.retry import RetryingBackend, RetryPolicy
+from pipeline.cache import RequestCache
+from pipeline.config import RunConfig
+from pipeline.filters.heuristics import alpaca_filters
+from pipeline.filters.rouge import RougeIndex
+from pipeline.methods.self_instruct import SelfInstruct
+from pipeline.prompts import load_template
+from pipeline.runner import Generation
+from pipeline.seeds import load_seeds
+from pipeline.store import CACHE_FILE, RunDir
+from pipeline.types import content_hash
+
+
+@dataclass
+class Session:
+    config: RunConfig
+    run_dir: RunDir
+    cache: RequestCache
+    cached: CachedBackend
+    generation: Generation
+    resumed: bool
+    retry: RetryingBackend | None = None
+    started: float = field(default_factory=time.monotonic)
+    _last_checkpoint: float = field(default_factory=time.monotonic)
+
+    @classmethod
+    def open(
+        cls,
+        config: RunConfig,
+        backend: Backend | None = None,
+        policy: RetryPolicy | None = None,
+        on_progress: Callable[[Generation], None] | None = None,
+    ) -> Session:
+        """Check everything a run needs before the first request is sent."""
+        seeds = load_seeds(config.seeds)
+        template = load_template("self_instruct")
+        seed_digest = content_hash([s.to_dict() for s in seeds])
+        fingerprint = config.fingerprint(seeds=seed_digest, prompt=template.digest)
+        inner = backend if backend is not None else make_backend(config)
+        run_dir = RunDir(config.out)
+        resumed = run_dir.open(config, fingerprint)
+        try:
+            cache = RequestCache(run_dir.file(CACHE_FILE))
+        except BaseException:
+            run_dir.close()
+            raise
+        retry = RetryingBackend(inner, policy or RetryPolicy(max_attempts=config.max_attempts))
+        cached = CachedBackend(ConcurrencyLimit(retry, config.concurrency), cache)
+        gate = RougeIndex(threshold=config.rouge_threshold)
+        gate.extend([s.instruction for s in seeds])
+        generation = Generation(
+            method=SelfInstruct(seeds, config, template),
+            backend=cached,
+            gate=gate,
+            filters=alpaca_filters(min_words=config.min_words, max_words=config.max_words),
+            target=config.target,
+            concurrency=config.concurrency,
+            max_requests=config.max_requests,
+            on_progress=on_progress,
+        )
+        return cls(config, run_dir, cache, cached, generation, resumed, retry)
+
+    async def advance(self, answers: int) -> bool:
+        """Process a batch of answers; write the outputs every checkpoint_seconds."""
+        done = await self.generation.advance(answers)
+        if time.monotonic() - self._last_checkpoint >= self.config.checkpoint_seconds:
+            self.write()
+        return done
+
+    def stats(self) -> dict[str, Any]:
+        g = self.generation
+        wall = time.monotonic() - self.started
+        out = g.stats.to_dict()
+        out["target"] = self.config.target
+        out["stopped"] = g.stopped or "interrupted"
+        out["session"] = {
+            "resumed": self.resumed,
+            "requests_sent": self.cached.sent,
+            "cache_hits": self.cached.hits,
+            "retries": getattr(self.retry, "retries", 0),
+            "wall_seconds": round(wall, 3),
+            "answers_per_second": round(g.stats.requests / wall, 2) if wall > 0 else 0.0,
+        }
+        return out
+
+    def write(self) -> None:
+        g = self.generation
+        self.run_dir.write_outputs(g.kept, g.drops, self.stats())
+        self._last_checkpoint = time.monotonic()
+
+    def close(self) -> None:
+        self.cache.close()
+        self.run_dir.close()
+
+
+async def run_session(session: Session, batch: int = 64) -> dict[str, Any]:
+    """Drive a session to the end without Prefect; outputs are written even on failure."""
+    try:
+        while not await session.advance(batch):
+            pass
+    finally:
+        session.write()
+        session.close()
+    return session.stats()

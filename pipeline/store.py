@@ -1,0 +1,128 @@
+"""The run directory: run.json, the request cache and the outputs, each replaced atomically."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pipeline.config import RunConfig
+from pipeline.errors import ConfigError
+
+RUN_FILE, CACHE_FILE = "run.json", "cache.sqlite"
+KEPT, REMOVED, STATS, ALPACA = "kept.jsonl", "removed.jsonl", "stats.json", "alpaca.json"
+
+
+def atomic_write(path: Path, chunks: Iterable[str]) -> None:
+    """Write to a temp file beside `path`, fsync, then rename: readers see old or new, never half."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            for chunk in chunks:
+                f.write(chunk)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def jsonl_lines(records: Iterable[dict[str, Any]]) -> Iterable[str]:
+    for r in records:
+        yield json.dumps(r, ensure_ascii=False) + "\n"
+
+
+def _redact_url(url: str | None) -> str | None:
+    """Drop user:password from a base URL before it reaches disk."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class RunDir:
+    """One run's folder. Holds an exclusive lock while a process works in it."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._lock_fd: int | None = None
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def open(self, config: RunConfig, fingerprint: str) -> bool:
+        """Create or reopen the folder; returns True when resuming. Refuses an unsafe resume."""
+        if self.path.exists() and not self.path.is_dir():
+            raise ConfigError(f"--out {self.path} is a file; pass a directory path")
+        run_file = self.file(RUN_FILE)
+        if self.path.is_dir() and any(self.path.iterdir()) and not run_file.exists():
+            raise ConfigError(
+                f"--out {self.path} exists and is not an instructgen run directory (no {RUN_FILE}); "
+                "choose a new or empty --out"
+            )
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._lock()
+        resuming = run_file.exists()
+        if resuming:
+            self._check_resume(config, fingerprint)
+        self._write_run_file(config, fingerprint)
+        return resuming
+
+    def _lock(self) -> None:
+        fd = os.open(self.file(".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise ConfigError(
+                f"another instructgen process is working in {self.path}; wait for it to finish "
+                "or use a new --out"
+            ) from None
+        self._lock_fd = fd
+
+    def close(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def _check_resume(self, config: RunConfig, fingerprint: str) -> None:
+        run_file = self.file(RUN_FILE)
+        try:
+            saved = json.loads(run_file.read_text(encoding="utf-8"))
+            old_fingerprint, old_config = saved["fingerprint"], saved["config"]
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            raise ConfigError(
+                f"{run_file}: unreadable run file; move the folder away or use a new --out"
+            ) from None
+        if old_fingerprint == fingerprint:
+            return
+        new = config.identity()
+        changed = [
+            f"{k}: {old_config.get(k)!r} -> {v!r}" for k, v in new.items() if old_config.get(k) != v
+        ] or ["seed data or prompt template contents"]
+        raise ConfigError(
+            f"{self.path} was made with a different config ({'; '.join(changed[:4])}); re-run "
+            "with the original options to resume, or pass a new --out to start a new run"
+        )
+
+    def _write_run_file(self, config: RunConfig, fingerprint: str) -> None:
+        cfg = config.to_dict()
+        cfg["base_url"] = _redact_url(cfg.get("base_url"))
+        doc = {"instructgen_run": 1, "fingerprint": fingerprint, "config": cfg}
+        atomic_write(self.file(RUN_FILE), [json.dumps(doc, indent=2, ensure_ascii=False) + "\n"])
+
+    def write_outputs(self, kept: list, removed: list, stats: dict[str, Any]) -> None:
+        """Replace every output file atomically; kept/removed hold Example/Drop records."""
+        atomic_write(self.file(KEPT), jsonl_lines(e.to_dict() for e in kept))
+        atomic_write(self.file(REMOVED), jsonl_lines(d.to_dict() for d in removed))
+        alpaca = [e.to_alpaca() for e in kept]
+        atomic_write(self.file(ALPACA), [json.dumps(alpaca, indent=2, ensure_ascii=False) + "\n"])
+        atomic_write(self.file(STATS), [json.dumps(stats, indent=2, ensure_ascii=False) + "\n"])

@@ -1,0 +1,27 @@
+"""Test isolation. Prefect reads its settings at import, so they are set here, before any test
+module can import it: a throwaway PREFECT_HOME, no API URL, no telemetry."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+_prefect_home = tempfile.mkdtemp(prefix="instructgen-prefect-")
+os.environ["PREFECT_HOME"] = _prefect_home
+os.environ.pop("PREFECT_API_URL", None)
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
+os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "180"
+
+import pytest  # noqa: E402
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `live` talk to a real endpoint: only when INSTRUCTGEN_LIVE_BASE_URL is set."""
+    if os.environ.get("INSTRUCTGEN_LIVE_BASE_URL"):
+        return
+    skip = pytest.mark.skip(reason="set INSTRUCTGEN_LIVE_BASE_URL to run tests against a real endpoint")
+    for item in items:
+        if "live" in item.keywords:
+            item.add_marker(skip)

@@ -1,0 +1,44 @@
+"""Shared test helpers: a backend that counts what it is paid for and can die on cue."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+from pipeline.backends.retry import RetryPolicy
+from pipeline.backends.stub import StubBackend
+from pipeline.config import RunConfig
+from pipeline.session import Session, run_session
+from pipeline.types import Completion, Request
+
+
+class Killed(Exception):
+    """Stands in for a crash: not a transient error, so nothing retries it."""
+
+
+class CountingBackend:
+    """Wraps the stub; `paid` counts answers per cache key; dies after `die_after` answers."""
+
+    def __init__(self, paid: Counter | None = None, die_after: int | None = None, **stub):
+        self.stub = StubBackend(**stub)
+        self.paid = paid if paid is not None else Counter()
+        self.die_after = die_after
+        self.answered = 0
+
+    async def complete(self, request: Request) -> Completion:
+        if self.die_after is not None and self.answered >= self.die_after:
+            raise Killed(f"killed after {self.answered} answers")
+        self.answered += 1
+        # Scramble arrival order so processing-in-request-order is really tested.
+        await asyncio.sleep(int(request.key()[:4], 16) % 7 * 0.0005)
+        completion = await self.stub.complete(request)
+        self.paid[request.key()] += 1
+        return completion
+
+
+def run(out: Path, backend=None, **config) -> dict:
+    """One run of the library (no Prefect) on the stub; returns stats."""
+    cfg = RunConfig(out=str(out), **config)
+    session = Session.open(cfg, backend=backend, policy=RetryPolicy.no_wait(3))
+    return asyncio.run(run_session(session, batch=config.get("concurrency", 8) * 2))
