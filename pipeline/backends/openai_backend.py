@@ -1,0 +1,219 @@
+"""Any OpenAI-compatible endpoint (OpenAI, vLLM, llama.cpp, our stub server) via the SDK."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import openai
+
+from pipeline.errors import BackendError, ConfigError, TransientBackendError
+from pipeline.types import Choice, Completion, Request, Usage
+
+SLOT_HEADER = "X-Instructgen-Slot"
+# Local servers (vLLM, llama.cpp, the stub) accept any bearer token, but the SDK insists on one.
+PLACEHOLDER_KEY = "no-key-needed"
+TRANSIENT_STATUSES = frozenset({408, 409})
+
+
+def parse_retry_after(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
+    """Seconds to wait from `retry-after-ms`, or `Retry-After` as seconds or an HTTP date."""
+    if not headers:
+        return None
+    lowered = {k.lower(): v for k, v in headers.items()}
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        try:
+            return max(0.0, float(lowered[name]) / scale)
+        except (KeyError, ValueError):
+            continue
+    try:
+        when = email.utils.parsedate_to_datetime(lowered["retry-after"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class OpenAIBackend:
+    """Chat or legacy completions through `openai.AsyncOpenAI`, with the SDK's retries off."""
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str | None = None,
+        api_key_env: str = "OPENAI_API_KEY",
+        timeout: float = 120.0,
+    ):
+        self.model = model  # used when a Request leaves its model empty
+        self.base_url = base_url
+        self.api_key_env = api_key_env
+        self.timeout = timeout
+        self._api_key()  # fail at construction, not at the first request
+        self._client: openai.AsyncOpenAI | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def __repr__(self) -> str:
+        return f"OpenAIBackend(model={self.model!r}, base_url={self.base_url!r})"
+
+    def _api_key(self) -> str:
+        # Read on demand so the key never sits in an attribute of this object.
+        key = os.environ.get(self.api_key_env)
+        if key:
+            return key
+        if self.base_url is None:
+            raise BackendError(
+                f"no API key: set {self.api_key_env} (or --api-key-env NAME), or use --backend stub"
+            )
+        return PLACEHOLDER_KEY
+
+    def _sdk(self) -> openai.AsyncOpenAI:
+        # A connection pool belongs to one event loop; callers may run several loops in turn.
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._client = openai.AsyncOpenAI(
+                api_key=self._api_key(),
+                base_url=self.base_url,
+                timeout=self.timeout,
+                max_retries=0,
+            )
+            self._loop = loop
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool of the current event loop's client."""
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    async def complete(self, request: Request) -> Completion:
+        """Send one request; map the SDK's errors onto TransientBackendError / BackendError."""
+        if request.api == "chat" and len(request.prompts) != 1:
+            raise ConfigError(
+                f"the chat API takes exactly one prompt per request, got {len(request.prompts)}; "
+                "send one prompt per request or use the completions API"
+            )
+        try:
+            if request.api == "chat":
+                raw = await self._sdk().chat.completions.create(
+                    messages=_messages(request), **self._params(request)
+                )
+                return _chat_completion(raw, request)
+            raw = await self._sdk().completions.create(
+                prompt=list(request.prompts), **self._params(request)
+            )
+            return _text_completion(raw, request)
+        except openai.APIError as exc:
+            raise self._map_error(exc, request.model or self.model) from exc
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:  # a body that claims JSON
+            raise TransientBackendError(f"unparseable response body: {exc}") from exc
+
+    def _params(self, request: Request) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "model": request.model or self.model,
+            "temperature": request.temperature,
+            "top_p": request.top_p,
+            "max_tokens": request.max_tokens,
+            "stop": list(request.stop) or None,
+            "extra_headers": {SLOT_HEADER: request.slot},
+        }
+        if request.logit_bias:
+            params["logit_bias"] = dict(request.logit_bias)
+        return params
+
+    def _map_error(self, exc: openai.APIError, model: str) -> Exception:
+        if isinstance(exc, openai.APITimeoutError):
+            return TransientBackendError(f"timed out after {self.timeout:g}s")
+        if isinstance(exc, openai.APIConnectionError):
+            return TransientBackendError(f"cannot connect to {self._where()}: {exc}")
+        if not isinstance(exc, openai.APIStatusError):
+            return TransientBackendError(f"unparseable response body: {exc.message}")
+        status = exc.status_code
+        if status == 429 and exc.code == "insufficient_quota":
+            # OpenAI says 429 for an empty account too, and waiting does not refill it.
+            return BackendError(
+                f"the account behind {self.api_key_env} is out of quota (HTTP 429): "
+                "add credits or use another key, or use --backend stub"
+            )
+        if status == 429 or status >= 500 or status in TRANSIENT_STATUSES:
+            wait = parse_retry_after(exc.response.headers)
+            return TransientBackendError(
+                f"HTTP {status} from {self._where()}: {_server_message(exc)}", wait, status
+            )
+        if status in (401, 403):
+            # The server's message may echo part of the key, so it is left out.
+            return BackendError(
+                f"the endpoint at {self._where()} refused the API key (HTTP {status}): set "
+                f"{self.api_key_env} to a valid key (or --api-key-env NAME), or use --backend stub"
+            )
+        if status == 404:
+            return BackendError(
+                f"model {model!r} or its API not found at {self._where()} (HTTP 404): "
+                f"{_server_message(exc)}; check --model and --base-url"
+            )
+        return BackendError(
+            f"the endpoint rejected the request (HTTP {status}): {_server_message(exc)}"
+        )
+
+    def _where(self) -> str:
+        return self.base_url or "the OpenAI API"
+
+
+def _messages(request: Request) -> list[dict[str, str]]:
+    messages = [{"role": "system", "content": request.system}] if request.system else []
+    return [*messages, {"role": "user", "content": request.prompts[0]}]
+
+
+def _server_message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
+            return inner["message"]
+    return str(body) if body else exc.message
+
+
+def _usage(raw: Any) -> Usage:
+    usage = getattr(raw, "usage", None)
+    if usage is None:
+        return Usage()
+    return Usage(usage.prompt_tokens or 0, usage.completion_tokens or 0)
+
+
+def _choices(raw: Any) -> list[Any]:
+    # The SDK does not validate bodies: a missing field reads as None, a non-JSON body as str.
+    choices = getattr(raw, "choices", None)
+    if not isinstance(choices, list):
+        raise TransientBackendError(f"unparseable response body: no choices in {raw!r:.200}")
+    return choices
+
+
+def _chat_completion(raw: Any, request: Request) -> Completion:
+    try:
+        choices = tuple(
+            Choice(c.message.content or "", c.finish_reason or "stop", 0) for c in _choices(raw)
+        )
+        return Completion(choices, _usage(raw), raw.model or request.model)
+    except (AttributeError, TypeError) as exc:
+        raise TransientBackendError(f"unparseable chat response: {exc}") from exc
+
+
+def _text_completion(raw: Any, request: Request) -> Completion:
+    try:
+        pairs = [
+            (i if c.index is None else c.index, c.text or "", c.finish_reason or "stop")
+            for i, c in enumerate(_choices(raw))
+        ]
+        model = raw.model or request.model
+        usage = _usage(raw)
+    except (AttributeError, TypeError) as exc:
+        raise TransientBackendError(f"unparseable completions response: {exc}") from exc
+    if any(not 0 <= index < len(request.prompts) for index, _, _ in pairs):
+        raise TransientBackendError(
+            f"completions response has a choice index outside 0..{len(request.prompts) - 1}"
+        )
+    choices = tuple(Choice(text, reason, index) for index, text, reason in sorted(pairs))
+    return Completion(choices, usage, model)

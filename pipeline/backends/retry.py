@@ -1,0 +1,120 @@
+"""The one place that retries: a tenacity policy around any Backend, with a shared cool-down."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+
+from pipeline.backends.base import Backend
+from pipeline.errors import RetriesExhausted, TransientBackendError
+from pipeline.types import Completion, Request
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to retry transient failures; `sleep` is injectable for tests."""
+
+    max_attempts: int = 6
+    initial_wait: float = 1.0
+    max_wait: float = 60.0
+    jitter: float = 1.0
+    sleep: Sleep = field(default=asyncio.sleep, compare=False)
+
+    @classmethod
+    def no_wait(cls, max_attempts: int = 3, sleep: Sleep = _no_sleep) -> RetryPolicy:
+        """No backoff and a sleep that returns at once; Retry-After still reaches `sleep`."""
+        return cls(max_attempts, initial_wait=0.0, jitter=0.0, sleep=sleep)
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential wait after failed attempt number `attempt` (from 1), plus jitter."""
+        base = self.initial_wait * 2 ** (attempt - 1)
+        return min(self.max_wait, base + random.uniform(0, self.jitter))
+
+    def wait_for(self, attempt: int, retry_after: float | None) -> float:
+        """The server's Retry-After wins when longer than our backoff; both capped at max_wait."""
+        return min(self.max_wait, max(retry_after or 0.0, self.backoff(attempt)))
+
+
+class RetryingBackend:
+    """Retries TransientBackendError under a RetryPolicy; anything else passes through at once.
+
+    A failure that carries a Retry-After starts a cool-down shared by every call through this
+    wrapper, so concurrent requests back off together instead of hammering a limited server."""
+
+    def __init__(self, inner: Backend, policy: RetryPolicy | None = None):
+        self.inner = inner
+        self.policy = policy or RetryPolicy()
+        self.attempts = 0
+        self.retries = 0
+        self._cooldown_until = 0.0
+
+    def __repr__(self) -> str:
+        return f"RetryingBackend({self.inner!r}, {self.policy!r})"
+
+    async def complete(self, request: Request) -> Completion:
+        """Call the inner backend until it answers, fails permanently or attempts run out."""
+        honoured = 0.0  # the latest cool-down deadline this call has already waited out
+        attempt_number = 0
+        try:
+            async for attempt in self._retrying():
+                with attempt:
+                    attempt_number = attempt.retry_state.attempt_number
+                    honoured = await self._wait_cooldown(honoured)
+                    self.attempts += 1
+                    if attempt_number > 1:
+                        self.retries += 1
+                    try:
+                        return await self.inner.complete(request)
+                    except TransientBackendError as exc:
+                        honoured = self._start_cooldown(exc, honoured)
+                        raise
+        except TransientBackendError as exc:
+            raise RetriesExhausted(attempt_number, exc) from exc
+        raise AssertionError("tenacity stopped without an outcome")  # pragma: no cover
+
+    async def aclose(self) -> None:
+        """Close the inner backend if it holds connections."""
+        close = getattr(self.inner, "aclose", None)
+        if close is not None:
+            await close()
+
+    def _retrying(self) -> AsyncRetrying:
+        return AsyncRetrying(
+            sleep=self.policy.sleep,
+            stop=stop_after_attempt(self.policy.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(TransientBackendError),
+            reraise=True,
+        )
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        return self.policy.wait_for(state.attempt_number, getattr(exc, "retry_after", None))
+
+    def _start_cooldown(self, exc: TransientBackendError, honoured: float) -> float:
+        if exc.retry_after is None:
+            return honoured
+        deadline = time.monotonic() + min(exc.retry_after, self.policy.max_wait)
+        self._cooldown_until = max(self._cooldown_until, deadline)
+        # This call sleeps through its own Retry-After in tenacity's wait, so count it as done.
+        return max(honoured, deadline)
+
+    async def _wait_cooldown(self, honoured: float) -> float:
+        deadline = self._cooldown_until
+        if deadline <= honoured:
+            return honoured
+        remaining = deadline - time.monotonic()
+        if remaining > 0:
+            await self.policy.sleep(remaining)
+        return deadline
