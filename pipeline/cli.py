@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 
 from pipeline.config import RunConfig
@@ -14,6 +13,7 @@ from pipeline.errors import ConfigError, InstructgenError
 
 app = typer.Typer(
     add_completion=False,
+    no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     help="Generate instruction-tuning data with LLMs (Self-Instruct as used by Alpaca).",
@@ -120,19 +120,24 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+# Recent typer vendors its own copy of click, older typer uses click itself: find the class
+# through typer's public BadParameter instead of importing either.
+_UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: every user error is one line on stderr and exit code 2."""
     try:
         app(args=argv, standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError as e:
-        e.ctx and print(e.ctx.get_help())
-        return 0
-    except click.UsageError as e:
+    except _UsageError as e:
+        if type(e).__name__ == "NoArgsIsHelpError" and e.ctx is not None:
+            print(e.ctx.get_help())
+            return 0
         where = e.ctx.command_path if e.ctx else "instructgen"
         return _fail(f"{e.format_message()}; see '{where} --help'", 2)
-    except click.exceptions.Exit as e:
+    except typer.Exit as e:
         return e.exit_code
-    except click.exceptions.Abort:
+    except (typer.Abort, KeyboardInterrupt):
         return _fail("interrupted; every answer so far is kept: re-run the same command to resume", 130)
     except InstructgenError as e:
         return _fail(str(e), e.exit_code)

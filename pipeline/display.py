@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from pipeline import progress
@@ -20,14 +20,13 @@ console = Console()
 def _progress_bar(quiet: bool) -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:>6.0f}/{task.total:.0f} kept"),
+        BarColumn(bar_width=16),
+        TextColumn("{task.completed:.0f}/{task.total:.0f} kept"),
         TextColumn("{task.fields[requests]} req"),
         TextColumn("{task.fields[tokens]} tok"),
-        TextColumn("{task.fields[rate]}/s"),
-        TimeElapsedColumn(),
+        TextColumn("{task.fields[rate]} kept/s"),
         TextColumn("ETA"),
-        TimeRemainingColumn(),
+        TimeRemainingColumn(compact=True),
         console=console,
         disable=quiet,
         transient=False,
@@ -35,11 +34,9 @@ def _progress_bar(quiet: bool) -> Progress:
 
 
 def _watch(bar: Progress, task_id: Any) -> Any:
-    start = time.monotonic()
-
     def update(generation: Any) -> None:
         s = generation.stats
-        elapsed = max(time.monotonic() - start, 1e-9)
+        elapsed = max(time.monotonic() - generation.started, 1e-9)
         bar.update(
             task_id,
             completed=len(generation.kept),
@@ -78,13 +75,21 @@ async def _run(config: RunConfig, use_prefect: bool) -> dict[str, Any]:
 def print_summary(config: RunConfig, stats: dict[str, Any]) -> None:
     funnel, req, tok = stats["funnel"], stats["requests"], stats["tokens"]
     table = Table(title=f"{config.method}: {stats['stopped']}", show_header=False, box=None)
-    table.add_row("kept", f"{funnel['kept']:,} of {funnel['generated']:,} generated")
-    for filter_name, reasons in funnel["dropped"].items():
-        for reason, n in reasons.items():
-            table.add_row("dropped", f"{n:,}  {filter_name}/{reason}")
+    table.add_row("kept", f"{funnel['kept']:>7,}  of {funnel['generated']:,} generated")
+    drops = [
+        (n, reason if reason == name else f"{name}: {reason}")
+        for name, reasons in funnel["dropped"].items()
+        for reason, n in reasons.items()
+    ]
+    for n, label in sorted(drops, key=lambda d: (-d[0], d[1])):
+        table.add_row("dropped", f"{n:>7,}  {label}")
     table.add_row(
-        "requests", f"{req['total']:,} ({req['sent']:,} sent now, {req['from_cache']:,} from cache)"
+        "requests",
+        f"{req['total']:>7,}  ({req['sent']:,} sent now, {req['from_cache']:,} from cache)",
     )
+    unused = stats["session"]["answered_unused"]
+    if unused:
+        table.add_row("", f"{unused:>7,}  more answered after the target: cached for a resume")
     table.add_row("tokens", f"{tok['prompt']:,} prompt + {tok['completion']:,} completion")
     table.add_row("time", f"{stats['session']['wall_seconds']:.1f} s this session")
     out = config.out

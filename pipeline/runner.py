@@ -24,6 +24,10 @@ from pipeline.types import Choice, Completion, Drop, Example, Request
 BARREN_LIMIT = 25
 
 
+class Abandoned(Exception):
+    """A queued request that was never sent because the run is ending."""
+
+
 class Method(Protocol):
     name: str
 
@@ -57,13 +61,18 @@ class Generation:
     drops: list[Drop] = field(default_factory=list)
     stats: Stats = field(default_factory=Stats)
     stopped: str = ""
+    unused: int = 0
 
     def __post_init__(self) -> None:
         self._pending: dict[int, tuple[Request, asyncio.Task[Completion]]] = {}
         self._next = 0
         self._head = 0
         self._barren = 0
+        # The window lets answers behind a slow one keep arriving; the semaphore caps what is
+        # actually in flight at `concurrency`.
         self._window = max(4 * self.concurrency, 8)
+        self._slots = asyncio.Semaphore(self.concurrency)
+        self._closing = False
         self.started = time.monotonic()
 
     @property
@@ -82,6 +91,9 @@ class Generation:
                 self._head += 1
                 if self.on_progress:
                     self.on_progress(self)
+        except asyncio.CancelledError:
+            await self.abandon(grace=0.0)
+            raise
         except BaseException:
             await self.abandon()
             raise
@@ -109,20 +121,32 @@ class Generation:
             if self.max_requests is not None and self._next >= self.max_requests:
                 break
             request = self.method.plan(self._next)
-            task = asyncio.ensure_future(self.backend.complete(request))
+            task = asyncio.ensure_future(self._call(request))
             self._pending[self._next] = (request, task)
             self._next += 1
 
-    async def abandon(self, grace: float = 10.0) -> None:
-        """Let answers already on their way land in the cache, then cancel the rest."""
+    async def _call(self, request: Request) -> Completion:
+        async with self._slots:
+            if self._closing:
+                raise Abandoned(request.slot)
+            return await self.backend.complete(request)
+
+    async def abandon(self, grace: float = 10.0) -> int:
+        """Send nothing more; give answers already on their way `grace` seconds to land in the
+        cache (they are paid for), then cancel the rest. Returns how many landed unused."""
+        self._closing = True
         tasks = [t for _, t in self._pending.values()]
         self._pending.clear()
         if not tasks:
-            return
-        _, late = await asyncio.wait(tasks, timeout=grace)
-        for t in late:
+            return 0
+        if grace > 0:
+            await asyncio.wait(tasks, timeout=grace)
+        for t in tasks:
             t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        landed = sum(isinstance(r, Completion) for r in results)
+        self.unused += landed
+        return landed
 
     def _process(self, slot: int, completion: Completion) -> None:
         self.stats.count_completion(completion)

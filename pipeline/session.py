@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.backends.base import Backend
-from pipeline.backends.cached import CachedBackend, ConcurrencyLimit
+from pipeline.backends.cached import CachedBackend
 from pipeline.backends.registry import make_backend
 from pipeline.backends.retry import RetryingBackend, RetryPolicy
 from pipeline.cache import RequestCache
@@ -59,7 +59,7 @@ class Session:
             run_dir.close()
             raise
         retry = RetryingBackend(inner, policy or RetryPolicy(max_attempts=config.max_attempts))
-        cached = CachedBackend(ConcurrencyLimit(retry, config.concurrency), cache)
+        cached = CachedBackend(retry, cache)
         gate = RougeIndex(threshold=config.rouge_threshold)
         gate.extend([s.instruction for s in seeds])
         generation = Generation(
@@ -77,6 +77,10 @@ class Session:
     async def advance(self, answers: int) -> bool:
         """Process a batch of answers; write the outputs every checkpoint_seconds."""
         done = await self.generation.advance(answers)
+        if done:
+            # Requests already on the wire are paid for: let them land in the cache for a later
+            # run with a higher target, but send nothing new.
+            await self.generation.abandon(grace=self.config.timeout)
         if time.monotonic() - self._last_checkpoint >= self.config.checkpoint_seconds:
             self.write()
         return done
@@ -91,6 +95,7 @@ class Session:
             "resumed": self.resumed,
             "requests_sent": self.cached.sent,
             "cache_hits": self.cached.hits,
+            "answered_unused": g.unused,
             "retries": getattr(self.retry, "retries", 0),
             "wall_seconds": round(wall, 3),
             "answers_per_second": round(g.stats.requests / wall, 2) if wall > 0 else 0.0,

@@ -1,24 +1,10 @@
-"""The wrappers every model call goes through: the request cache first, then a concurrency cap."""
+"""Every model call goes through the request cache: hits are free, new answers are committed."""
 
 from __future__ import annotations
-
-import asyncio
 
 from pipeline.backends.base import Backend
 from pipeline.cache import RequestCache
 from pipeline.types import Completion, Request
-
-
-class ConcurrencyLimit:
-    """At most `limit` calls in flight; cache hits never wait here because the cache sits outside."""
-
-    def __init__(self, inner: Backend, limit: int):
-        self.inner = inner
-        self._slots = asyncio.Semaphore(limit)
-
-    async def complete(self, request: Request) -> Completion:
-        async with self._slots:
-            return await self.inner.complete(request)
 
 
 class CachedBackend:

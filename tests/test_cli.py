@@ -1,0 +1,72 @@
+"""The command as a user meets it: one-line errors with exit 2, and a real run."""
+
+import json
+
+import pytest
+
+from pipeline.cli import main
+
+SEED_LINE = (
+    '{"id": "t1", "name": "n", "instruction": "Name a fruit that is red.", '
+    '"instances": [{"input": "", "output": "Apple"}], "is_classification": false}\n'
+)
+
+
+def _bad_seeds(tmp_path):
+    path = tmp_path / "seeds.jsonl"
+    path.write_text(SEED_LINE + "{not json\n")
+    return ["--seeds", str(path)], "seeds.jsonl:2"
+
+
+def _missing_seeds(tmp_path):
+    return ["--seeds", str(tmp_path / "nope.jsonl")], "nope.jsonl"
+
+
+CASES = [
+    ("unknown backend", lambda p: (["--backend", "gpt"], "unknown backend 'gpt'")),
+    ("not a number", lambda p: (["--target", "many"], "Invalid value for '--target'")),
+    ("unknown option", lambda p: (["--colour", "red"], "No such option")),
+    ("openai without model", lambda p: (["--backend", "openai"], "needs --model")),
+    ("zero target", lambda p: (["--target", "0"], "--target must be at least 1")),
+    ("bad logit bias", lambda p: (["--logit-bias", "x"], "TOKEN_ID:BIAS")),
+    ("malformed seed file", _bad_seeds),
+    ("missing seed file", _missing_seeds),
+]
+
+
+@pytest.mark.parametrize("name, case", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, name, case):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    args, expected = case(tmp_path)
+    out = tmp_path / "run"
+    code = main(["run", "self-instruct", "--out", str(out), "--no-prefect", "--quiet", *args])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert expected in err and err.startswith("instructgen: error:")
+    assert len(err.splitlines()) == 1
+    assert not out.exists(), "nothing is written for bad input"
+
+
+def test_openai_without_key_names_the_fix(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    code = main(["run", "self-instruct", "--backend", "openai", "--model", "gpt-4o-mini",
+                 "--out", str(tmp_path / "r"), "--no-prefect", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "OPENAI_API_KEY" in err and "--backend stub" in err
+
+
+def test_stub_run_writes_every_file_and_a_summary(tmp_path, capsys):
+    out = tmp_path / "demo"
+    code = main(["run", "self-instruct", "--target", "50", "--out", str(out), "--no-prefect"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "kept" in printed and "requests" in printed and str(out) in printed
+    stats = json.loads((out / "stats.json").read_text())
+    funnel = stats["funnel"]
+    assert funnel["kept"] == 50
+    assert funnel["generated"] == funnel["kept"] + funnel["dropped_total"]
+    alpaca = json.loads((out / "alpaca.json").read_text())
+    assert len(alpaca) == 50 and set(alpaca[0]) == {"instruction", "input", "output"}
+    removed = [json.loads(line) for line in (out / "removed.jsonl").read_text().splitlines()]
+    assert len(removed) == funnel["dropped_total"]
+    assert all(r["filter"] and r["reason"] for r in removed)
