@@ -21,9 +21,9 @@ async def generate_batch(session: Session, answers: int) -> bool:
 
 
 @task(name="write-outputs", cache_policy=NO_CACHE)
-def write_outputs(session: Session) -> dict[str, Any]:
-    session.write()
-    return session.stats()
+async def write_outputs(session: Session) -> dict[str, Any]:
+    """Replace kept.jsonl, removed.jsonl, alpaca.json and stats.json atomically."""
+    return await session.write()
 
 
 @flow(name="self-instruct", log_prints=True)
@@ -35,6 +35,8 @@ async def self_instruct_flow(config: dict[str, Any], batch: int = DEFAULT_BATCH)
         while not await generate_batch(session, batch):
             pass
     finally:
-        stats = write_outputs(session)
-        session.close()
+        try:
+            stats = await write_outputs(session)
+        finally:
+            await session.aclose()
     return stats

@@ -4,6 +4,7 @@ It is the resume mechanism: a re-run asks the cache first and pays only for what
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import time
@@ -25,6 +26,11 @@ CREATE TABLE IF NOT EXISTS responses (
     created REAL NOT NULL
 );
 """
+
+
+def key_of(canonical: str) -> str:
+    """The cache key of a request from its canonical JSON (what Request.key() computes)."""
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 class RequestCache:
@@ -61,14 +67,20 @@ class RequestCache:
             return None
         return Completion.from_dict(json.loads(row[0]), cached=True)
 
-    def put(self, request: Request, completion: Completion) -> None:
-        """Commit one answer at once; a key already present keeps its first answer."""
+    def has(self, key: str) -> bool:
+        return self._db.execute("SELECT 1 FROM responses WHERE key=?", (key,)).fetchone() is not None
+
+    def put(self, request: Request, completion: Completion, canonical: str | None = None) -> None:
+        """Commit one answer at once; a key already present keeps its first answer.
+
+        `canonical` is the request's canonical JSON when the caller has it already."""
+        canonical = canonical or request.canonical()
         self._db.execute(
             "INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
-                request.key(),
+                key_of(canonical),
                 request.slot,
-                canonical_json(request.to_dict()),
+                canonical,
                 canonical_json(completion.to_dict()),
                 completion.usage.prompt_tokens,
                 completion.usage.completion_tokens,

@@ -15,7 +15,7 @@ APIS = ("chat", "completions")
 # they stay out of the fingerprint, so a run can be resumed with more concurrency or a new target.
 RUNTIME_FIELDS = frozenset(
     {"out", "target", "concurrency", "max_attempts", "timeout", "api_key_env", "base_url",
-     "max_requests", "checkpoint_seconds"}
+     "max_requests", "checkpoint_seconds", "judge"}
 )
 
 
@@ -48,6 +48,7 @@ class RunConfig:
     timeout: float = 120.0
     max_requests: int | None = None
     checkpoint_seconds: float = 30.0
+    judge: str = "process"
     stub_malformed_rate: float = 0.0
     stub_duplicate_rate: float = 0.0
     stub_truncated_rate: float = 0.0
@@ -92,6 +93,7 @@ class RunConfig:
             (self.timeout > 0, f"--timeout must be positive, got {self.timeout}"),
             (self.max_requests is None or self.max_requests >= 1, "--max-requests must be at least 1"),
             (self.checkpoint_seconds > 0, "--checkpoint-seconds must be positive"),
+            (self.judge in ("process", "inline"), "--judge must be process or inline"),
             rate("stub_malformed_rate"), rate("stub_duplicate_rate"), rate("stub_truncated_rate"),
         ]
 

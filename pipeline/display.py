@@ -35,14 +35,14 @@ def _progress_bar(quiet: bool) -> Progress:
 
 def _watch(bar: Progress, task_id: Any) -> Any:
     def update(generation: Any) -> None:
-        s = generation.stats
+        p = generation.progress
         elapsed = max(time.monotonic() - generation.started, 1e-9)
         bar.update(
             task_id,
-            completed=len(generation.kept),
-            requests=f"{s.requests:,}",
-            tokens=f"{s.prompt_tokens + s.completion_tokens:,}",
-            rate=f"{len(generation.kept) / elapsed:.1f}",
+            completed=p.kept,
+            requests=f"{p.requests:,}",
+            tokens=f"{p.tokens:,}",
+            rate=f"{p.kept / elapsed:.1f}",
         )
 
     return update

@@ -17,12 +17,28 @@ from pipeline.cache import RequestCache
 from pipeline.config import RunConfig
 from pipeline.filters.heuristics import alpaca_filters
 from pipeline.filters.rouge import RougeIndex
+from pipeline.judge import Judge
+from pipeline.judge_process import JudgeProcess, LocalJudge
 from pipeline.methods.self_instruct import SelfInstruct
 from pipeline.prompts import load_template
-from pipeline.runner import Generation
+from pipeline.runner import AsyncJudge, Generation
 from pipeline.seeds import load_seeds
 from pipeline.store import CACHE_FILE, RunDir
-from pipeline.types import content_hash
+from pipeline.types import Example, content_hash
+
+
+def build_judge(config: RunConfig, seeds: list[Example]) -> Judge:
+    """Everything a keep/drop decision depends on; also called inside the judge process."""
+    gate = RougeIndex(threshold=config.rouge_threshold)
+    gate.extend([s.instruction for s in seeds])
+    filters = alpaca_filters(min_words=config.min_words, max_words=config.max_words)
+    return Judge(SelfInstruct(seeds, config), filters, gate, config.target)
+
+
+def _judge(config: RunConfig, seeds: list[Example]) -> AsyncJudge:
+    if config.judge == "process":
+        return JudgeProcess(build_judge, config, seeds)
+    return LocalJudge(build_judge(config, seeds))
 
 
 @dataclass
@@ -31,9 +47,9 @@ class Session:
     run_dir: RunDir
     cache: RequestCache
     cached: CachedBackend
+    retry: RetryingBackend
     generation: Generation
     resumed: bool
-    retry: RetryingBackend | None = None
     started: float = field(default_factory=time.monotonic)
     _last_checkpoint: float = field(default_factory=time.monotonic)
 
@@ -60,64 +76,69 @@ class Session:
             raise
         retry = RetryingBackend(inner, policy or RetryPolicy(max_attempts=config.max_attempts))
         cached = CachedBackend(retry, cache)
-        gate = RougeIndex(threshold=config.rouge_threshold)
-        gate.extend([s.instruction for s in seeds])
         generation = Generation(
             method=SelfInstruct(seeds, config, template),
             backend=cached,
-            gate=gate,
-            filters=alpaca_filters(min_words=config.min_words, max_words=config.max_words),
+            judge=_judge(config, seeds),
             target=config.target,
             concurrency=config.concurrency,
             max_requests=config.max_requests,
             on_progress=on_progress,
         )
-        return cls(config, run_dir, cache, cached, generation, resumed, retry)
+        return cls(config, run_dir, cache, cached, retry, generation, resumed)
 
     async def advance(self, answers: int) -> bool:
-        """Process a batch of answers; write the outputs every checkpoint_seconds."""
+        """Judge a batch of answers; write the outputs every checkpoint_seconds."""
         done = await self.generation.advance(answers)
         if done:
             # Requests already on the wire are paid for: let them land in the cache for a later
             # run with a higher target, but send nothing new.
             await self.generation.abandon(grace=self.config.timeout)
         if time.monotonic() - self._last_checkpoint >= self.config.checkpoint_seconds:
-            self.write()
+            await self.write()
         return done
 
-    def stats(self) -> dict[str, Any]:
+    def _session_stats(self) -> dict[str, Any]:
         g = self.generation
         wall = time.monotonic() - self.started
-        out = g.stats.to_dict()
-        out["target"] = self.config.target
-        out["stopped"] = g.stopped or "interrupted"
-        out["session"] = {
-            "resumed": self.resumed,
-            "requests_sent": self.cached.sent,
-            "cache_hits": self.cached.hits,
-            "answered_unused": g.unused,
-            "retries": getattr(self.retry, "retries", 0),
-            "wall_seconds": round(wall, 3),
-            "answers_per_second": round(g.stats.requests / wall, 2) if wall > 0 else 0.0,
+        return {
+            "target": self.config.target,
+            "stopped": g.stopped or "interrupted",
+            "session": {
+                "resumed": self.resumed,
+                "requests_sent": self.cached.sent,
+                "cache_hits": self.cached.hits,
+                "answered_unused": g.unused,
+                "retries": self.retry.retries,
+                "wall_seconds": round(wall, 3),
+                "answers_per_second": round(g.progress.requests / wall, 2) if wall > 0 else 0.0,
+            },
         }
-        return out
 
-    def write(self) -> None:
-        g = self.generation
-        self.run_dir.write_outputs(g.kept, g.drops, self.stats())
+    async def write(self) -> dict[str, Any]:
+        """Write every output file atomically; returns the stats as written."""
+        stats = await self.generation.judge.write(str(self.run_dir.path), self._session_stats())
         self._last_checkpoint = time.monotonic()
+        return stats
 
-    def close(self) -> None:
-        self.cache.close()
-        self.run_dir.close()
+    async def aclose(self) -> None:
+        """Close the judge, connections, the cache and the directory lock."""
+        try:
+            await self.generation.judge.aclose()
+            await self.retry.aclose()
+        finally:
+            self.cache.close()
+            self.run_dir.close()
 
 
-async def run_session(session: Session, batch: int = 64) -> dict[str, Any]:
+async def run_session(session: Session, batch: int = 256) -> dict[str, Any]:
     """Drive a session to the end without Prefect; outputs are written even on failure."""
     try:
         while not await session.advance(batch):
             pass
     finally:
-        session.write()
-        session.close()
-    return session.stats()
+        try:
+            stats = await session.write()
+        finally:
+            await session.aclose()
+    return stats

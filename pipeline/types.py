@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Api = Literal["chat", "completions"]
@@ -72,15 +72,25 @@ class Request:
     slot: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["prompts"] = list(self.prompts)
-        d["stop"] = list(self.stop)
-        d["logit_bias"] = [list(p) for p in self.logit_bias]
-        return d
+        return {
+            "model": self.model,
+            "prompts": list(self.prompts),
+            "api": self.api,
+            "system": self.system,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "max_tokens": self.max_tokens,
+            "stop": list(self.stop),
+            "logit_bias": [list(p) for p in self.logit_bias],
+            "slot": self.slot,
+        }
+
+    def canonical(self) -> str:
+        return canonical_json(self.to_dict())
 
     def key(self) -> str:
         """The cache key: a canonical hash of everything that shapes the answer, slot included."""
-        return content_hash(self.to_dict())
+        return hashlib.sha256(self.canonical().encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +123,14 @@ class Completion:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "choices": [asdict(c) for c in self.choices],
-            "usage": asdict(self.usage),
+            "choices": [
+                {"text": c.text, "finish_reason": c.finish_reason, "index": c.index}
+                for c in self.choices
+            ],
+            "usage": {
+                "prompt_tokens": self.usage.prompt_tokens,
+                "completion_tokens": self.usage.completion_tokens,
+            },
             "model": self.model,
         }
 

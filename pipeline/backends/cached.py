@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.backends.base import Backend
-from pipeline.cache import RequestCache
+from pipeline.cache import RequestCache, key_of
 from pipeline.types import Completion, Request
 
 
@@ -16,12 +16,17 @@ class CachedBackend:
         self.sent = 0
         self.hits = 0
 
+    def has(self, request: Request) -> bool:
+        """True when the answer is already paid for."""
+        return self.cache.has(request.key())
+
     async def complete(self, request: Request) -> Completion:
-        hit = self.cache.get(request.key())
+        canonical = request.canonical()
+        hit = self.cache.get(key_of(canonical))
         if hit is not None:
             self.hits += 1
             return hit
         completion = await self.inner.complete(request)
-        self.cache.put(request, completion)
+        self.cache.put(request, completion, canonical)
         self.sent += 1
         return completion

@@ -140,29 +140,53 @@ class RougeIndex:
         cand_len = np.array([len(c) for c in codes], dtype=np.float64)
         pool_f = self._f_matrix(codes, cand_len, self._codes, self._lens[:n_pool])
         self_f = self._f_matrix(codes, cand_len, codes, cand_len)
-        pool_max = pool_f.max(axis=1) if n_pool else np.zeros(len(codes))
+        if n_pool:
+            pool_max, pool_arg, pool_sum = pool_f.max(axis=1), pool_f.argmax(axis=1), pool_f.sum(1)
         kept: list[int] = []
         decisions = []
         for i in range(len(codes)):
-            extra = self_f[i, kept]
-            row = np.concatenate((pool_f[i], extra)) if kept else pool_f[i]
-            best = float(max(pool_max[i], extra.max())) if kept else float(pool_max[i])
-            keep = row.size == 0 or best <= self.threshold
-            top = top_k_indices(row, self.top_k)
-            names = [self._texts[j] if j < n_pool else texts[kept[j - n_pool]] for j in top]
-            decisions.append(
-                GateDecision(
-                    kept=keep,
-                    max_score=best,
-                    most_similar=[(s, float(row[j])) for s, j in zip(names, top, strict=True)],
-                    mean_score=float(row.sum()) / row.size if row.size else 0.0,
-                )
+            best, where, total = (
+                (float(pool_max[i]), int(pool_arg[i]), pool_sum[i]) if n_pool else (0.0, -1, 0.0)
             )
-            if keep:
-                kept.append(i)
+            if kept:
+                extra = self_f[i, kept]
+                j = int(extra.argmax())
+                if extra[j] > best:  # on a tie the pool item, which comes first, stays
+                    best, where = float(extra[j]), n_pool + j
+                total += extra.sum()
+            size = n_pool + len(kept)
+            if size and best > self.threshold:
+                # A drop needs only its nearest neighbour as evidence, not the top k: the
+                # cheap path, since in a saturated pool most candidates are drops.
+                name = self._texts[where] if where < n_pool else texts[kept[where - n_pool]]
+                decisions.append(GateDecision(False, best, [(name, best)], float(total) / size))
+                continue
+            decisions.append(self._kept_decision(i, best, pool_f, self_f, kept, texts))
+            kept.append(i)
         for i in kept:
             self._append(texts[i], codes[i])
         return decisions
+
+    def _kept_decision(
+        self,
+        i: int,
+        best: float,
+        pool_f: np.ndarray,
+        self_f: np.ndarray,
+        kept: list[int],
+        texts: list[str],
+    ) -> GateDecision:
+        """A keep's evidence: the top k over the pool as it stood, and the exact mean."""
+        n_pool = pool_f.shape[1]
+        row = np.concatenate((pool_f[i], self_f[i, kept])) if kept else pool_f[i]
+        top = top_k_indices(row, self.top_k) if row.size else []
+        names = [self._texts[j] if j < n_pool else texts[kept[j - n_pool]] for j in top]
+        return GateDecision(
+            kept=True,
+            max_score=best,
+            most_similar=[(s, float(row[j])) for s, j in zip(names, top, strict=True)],
+            mean_score=float(row.sum()) / row.size if row.size else 0.0,
+        )
 
     def _f_matrix(
         self, queries: list[str], q_len: np.ndarray, choices: list[str], c_len: np.ndarray

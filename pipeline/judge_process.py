@@ -1,0 +1,100 @@
+"""Run the judge in this process or in a worker process of its own.
+
+Judging is CPU work (parsing, filters, the ROUGE-L gate) and the HTTP client is CPU work too;
+in one Python process they take turns on one core. In a worker process the judge uses the
+second core while the event loop keeps requests flowing, and answers keep landing in the cache."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import signal
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from pipeline.errors import InstructgenError
+from pipeline.judge import Judge, Progress
+from pipeline.types import Completion
+
+
+class LocalJudge:
+    """The judge in the caller's own process and thread."""
+
+    def __init__(self, judge: Judge):
+        self.judge = judge
+
+    async def take(self, answers: list[tuple[int, Completion]]) -> Progress:
+        return self.judge.take(answers)
+
+    async def write(self, run_dir: str, extra: dict[str, Any]) -> dict[str, Any]:
+        return self.judge.write(run_dir, extra)
+
+    async def aclose(self) -> None:
+        return None
+
+
+class JudgeProcess:
+    """The judge in a spawned worker process, driven over a pipe, one call at a time."""
+
+    def __init__(self, factory: Any, *args: Any):
+        # spawn, not fork: the parent may hold threads (Prefect, the SDK) that fork would copy
+        # in an unknown state.
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(
+            target=_serve, args=(child, factory, args), daemon=True, name="instructgen-judge"
+        )
+        self._proc.start()
+        child.close()
+        # One thread does the blocking send/recv, so the event loop never waits on the pipe.
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="judge-pipe")
+
+    async def take(self, answers: list[tuple[int, Completion]]) -> Progress:
+        return await self._call("take", answers)
+
+    async def write(self, run_dir: str, extra: dict[str, Any]) -> dict[str, Any]:
+        return await self._call("write", run_dir, extra)
+
+    async def _call(self, op: str, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._io, self._roundtrip, op, args)
+
+    def _roundtrip(self, op: str, args: tuple) -> Any:
+        try:
+            self._conn.send((op, args))
+            status, value = self._conn.recv()
+        except (EOFError, OSError, BrokenPipeError):
+            code = self._proc.exitcode
+            raise RuntimeError(f"the judge process died (exit code {code})") from None
+        if status == "user_error":
+            raise InstructgenError(value)
+        if status == "bug":
+            raise RuntimeError(f"the judge process failed:\n{value}")
+        return value
+
+    async def aclose(self) -> None:
+        try:
+            self._conn.close()
+        finally:
+            self._io.shutdown(wait=False)
+            await asyncio.get_running_loop().run_in_executor(None, self._proc.join, 5)
+            if self._proc.is_alive():
+                self._proc.kill()
+
+
+def _serve(conn: Any, factory: Any, args: tuple) -> None:
+    """The worker's loop: build the judge, then answer calls until the pipe closes."""
+    # Ctrl-C goes to the whole process group; the parent decides, and asks for the outputs.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    judge = factory(*args)
+    while True:
+        try:
+            op, call_args = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            conn.send(("ok", getattr(judge, op)(*call_args)))
+        except InstructgenError as e:
+            conn.send(("user_error", str(e)))
+        except Exception:
+            conn.send(("bug", traceback.format_exc()))
