@@ -7,10 +7,13 @@ second core while the event loop keeps requests flowing, and answers keep landin
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import signal
+import socket
+import subprocess
+import sys
 import traceback
 from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
 from typing import Any
 
 from pipeline.errors import InstructgenError
@@ -38,15 +41,16 @@ class JudgeProcess:
     """The judge in a spawned worker process, driven over a pipe, one call at a time."""
 
     def __init__(self, factory: Any, *args: Any):
-        # spawn, not fork: the parent may hold threads (Prefect, the SDK) that fork would copy
-        # in an unknown state.
-        ctx = multiprocessing.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(
-            target=_serve, args=(child, factory, args), daemon=True, name="instructgen-judge"
+        # A plain `python -m` child, not multiprocessing's spawn: spawn re-runs the caller's
+        # main script in the child, which breaks scripts without a __main__ guard.
+        parent, child = socket.socketpair()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.judge_process", str(child.fileno())],
+            pass_fds=[child.fileno()],
         )
-        self._proc.start()
         child.close()
+        self._conn = Connection(parent.detach())
+        self._conn.send((factory, args))
         # One thread does the blocking send/recv, so the event loop never waits on the pipe.
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="judge-pipe")
 
@@ -64,7 +68,7 @@ class JudgeProcess:
             self._conn.send((op, args))
             status, value = self._conn.recv()
         except (EOFError, OSError, BrokenPipeError):
-            code = self._proc.exitcode
+            code = self._proc.poll()
             raise RuntimeError(f"the judge process died (exit code {code})") from None
         if status == "user_error":
             raise InstructgenError(value)
@@ -77,15 +81,17 @@ class JudgeProcess:
             self._conn.close()
         finally:
             self._io.shutdown(wait=False)
-            await asyncio.get_running_loop().run_in_executor(None, self._proc.join, 5)
-            if self._proc.is_alive():
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, self._proc.wait, 5)
+            except subprocess.TimeoutExpired:
                 self._proc.kill()
 
 
-def _serve(conn: Any, factory: Any, args: tuple) -> None:
+def _serve(conn: Connection) -> None:
     """The worker's loop: build the judge, then answer calls until the pipe closes."""
     # Ctrl-C goes to the whole process group; the parent decides, and asks for the outputs.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    factory, args = conn.recv()
     judge = factory(*args)
     while True:
         try:
@@ -98,3 +104,7 @@ def _serve(conn: Any, factory: Any, args: tuple) -> None:
             conn.send(("user_error", str(e)))
         except Exception:
             conn.send(("bug", traceback.format_exc()))
+
+
+if __name__ == "__main__":
+    _serve(Connection(int(sys.argv[1])))

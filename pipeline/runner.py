@@ -127,19 +127,20 @@ class Generation:
             self._next += 1
 
     async def _call(self, slot: int, request: Request) -> Completion:
-        if self.backend.has(request):
+        hit = self.backend.lookup(request)
+        if hit is not None:
             self._hits.add(slot)
-        else:
-            # Pay for a new answer only once the cached answers before it have been judged:
-            # they may already reach the target, and a resumed run must not pay past it.
-            while not (self._closing or self._reached) and any(h < slot for h in self._hits):
-                if self._judged is None:
-                    self._judged = asyncio.get_running_loop().create_future()
-                await asyncio.shield(self._judged)
+            return hit
+        # Pay for a new answer only once the cached answers before it have been judged: they
+        # may already reach the target, and a resumed run must not pay past it.
+        while not (self._closing or self._reached) and any(h < slot for h in self._hits):
+            if self._judged is None:
+                self._judged = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._judged)
         async with self._slots:
             if self._closing or self._reached:
                 raise Abandoned(request.slot)
-            return await self.backend.complete(request)
+            return await self.backend.complete(request, looked_up=True)
 
     async def abandon(self, grace: float = 10.0) -> int:
         """Send nothing more; give answers already on their way `grace` seconds to land in the

@@ -16,16 +16,20 @@ class CachedBackend:
         self.sent = 0
         self.hits = 0
 
-    def has(self, request: Request) -> bool:
-        """True when the answer is already paid for."""
-        return self.cache.has(request.key())
+    def lookup(self, request: Request) -> Completion | None:
+        """The answer if it is already paid for."""
+        hit = self.cache.get(request.key())
+        self.hits += hit is not None
+        return hit
 
-    async def complete(self, request: Request) -> Completion:
+    async def complete(self, request: Request, looked_up: bool = False) -> Completion:
+        """Answer from the cache, else pay for it and commit it. `looked_up` skips a second
+        lookup when the caller just missed."""
         canonical = request.canonical()
-        hit = self.cache.get(key_of(canonical))
-        if hit is not None:
-            self.hits += 1
-            return hit
+        if not looked_up:
+            hit = self.lookup(request)
+            if hit is not None:
+                return hit
         completion = await self.inner.complete(request)
         self.cache.put(request, completion, canonical)
         self.sent += 1
