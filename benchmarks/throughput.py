@@ -39,8 +39,12 @@ def ours(answers: int, concurrency: int, **backend) -> tuple[float, dict]:
     """Seconds for our pipeline to process `answers` answers, and its stats."""
     with tempfile.TemporaryDirectory() as tmp:
         cfg = RunConfig(
-            out=str(Path(tmp) / "run"), target=10**9, max_requests=answers,
-            concurrency=concurrency, checkpoint_seconds=1e9, **backend,
+            out=str(Path(tmp) / "run"),
+            target=10**9,
+            max_requests=answers,
+            concurrency=concurrency,
+            checkpoint_seconds=1e9,
+            **backend,
         )
         session = Session.open(cfg)
         start = time.perf_counter()
@@ -60,9 +64,13 @@ async def bare_loop(base_url: str, requests: int, concurrency: int) -> float:
     async def worker() -> None:
         for r in queue:
             await client.chat.completions.create(
-                model=r.model, messages=[{"role": "user", "content": r.prompts[0]}],
-                temperature=r.temperature, top_p=r.top_p, max_tokens=r.max_tokens,
-                stop=list(r.stop), extra_headers={"X-Instructgen-Slot": r.slot},
+                model=r.model,
+                messages=[{"role": "user", "content": r.prompts[0]}],
+                temperature=r.temperature,
+                top_p=r.top_p,
+                max_tokens=r.max_tokens,
+                stop=list(r.stop),
+                extra_headers={"X-Instructgen-Slot": r.slot},
             )
 
     start = time.perf_counter()
@@ -75,9 +83,18 @@ async def bare_loop(base_url: str, requests: int, concurrency: int) -> float:
 def start_server(latency_ms: float) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "stub-server", "--port", str(port),
-         "--latency-ms", str(latency_ms)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "pipeline.cli",
+            "stub-server",
+            "--port",
+            str(port),
+            "--latency-ms",
+            str(latency_ms),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
@@ -101,27 +118,34 @@ def main() -> None:
 
     for judge in ("process", "inline"):
         elapsed, stats = ours(args.answers, args.concurrency, backend="stub", judge=judge)
-        print(f"[1] in-process stub, no latency, judge={judge}: {args.answers} answers in "
-              f"{elapsed:.2f} s = {args.answers / elapsed:,.0f} answers/s (goal >= 1,000); "
-              f"{stats['funnel']['generated']:,} tasks judged, {stats['funnel']['kept']:,} kept")
+        print(
+            f"[1] in-process stub, no latency, judge={judge}: {args.answers} answers in "
+            f"{elapsed:.2f} s = {args.answers / elapsed:,.0f} answers/s (goal >= 1,000); "
+            f"{stats['funnel']['generated']:,} tasks judged, {stats['funnel']['kept']:,} kept"
+        )
 
     proc, url = start_server(args.latency_ms)
     try:
         bare_best, ours_best = float("inf"), float("inf")
         for r in range(args.rounds):
             bare = asyncio.run(bare_loop(url, args.requests, args.concurrency))
-            mine, _ = ours(args.requests, args.concurrency, backend="openai", model="stub",
-                           base_url=url)
+            mine, _ = ours(
+                args.requests, args.concurrency, backend="openai", model="stub", base_url=url
+            )
             bare_best, ours_best = min(bare_best, bare), min(ours_best, mine)
-            print(f"    round {r + 1}: bare {args.requests / bare:,.0f}/s, "
-                  f"ours {args.requests / mine:,.0f}/s")
+            print(
+                f"    round {r + 1}: bare {args.requests / bare:,.0f}/s, "
+                f"ours {args.requests / mine:,.0f}/s"
+            )
     finally:
         proc.terminate()
         proc.wait()
     bare_rate, our_rate = args.requests / bare_best, args.requests / ours_best
-    print(f"[2] stub-server --latency-ms {args.latency_ms:g}, concurrency {args.concurrency}, "
-          f"{args.requests} requests: bare AsyncOpenAI loop {bare_rate:,.0f}/s, "
-          f"instructgen {our_rate:,.0f}/s, ratio {our_rate / bare_rate:.1%} (goal >= 90%)")
+    print(
+        f"[2] stub-server --latency-ms {args.latency_ms:g}, concurrency {args.concurrency}, "
+        f"{args.requests} requests: bare AsyncOpenAI loop {bare_rate:,.0f}/s, "
+        f"instructgen {our_rate:,.0f}/s, ratio {our_rate / bare_rate:.1%} (goal >= 90%)"
+    )
 
 
 if __name__ == "__main__":

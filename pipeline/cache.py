@@ -50,15 +50,15 @@ class RequestCache:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_TABLES)
-            row = db.execute(
-                "SELECT value FROM instructgen_meta WHERE key='schema'"
-            ).fetchone()
+            row = db.execute("SELECT value FROM instructgen_meta WHERE key='schema'").fetchone()
         except sqlite3.DatabaseError as e:
             raise ConfigError(f"{self.path}: unreadable request cache ({e}); {fix}") from None
         if row is None:
             db.execute("INSERT INTO instructgen_meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         elif row[0] != str(SCHEMA_VERSION):
-            raise ConfigError(f"{self.path}: cache schema {row[0]}, expected {SCHEMA_VERSION}; {fix}")
+            raise ConfigError(
+                f"{self.path}: cache schema {row[0]}, expected {SCHEMA_VERSION}; {fix}"
+            )
         return db
 
     def get(self, key: str) -> Completion | None:
@@ -68,7 +68,9 @@ class RequestCache:
         return Completion.from_dict(json.loads(row[0]), cached=True)
 
     def has(self, key: str) -> bool:
-        return self._db.execute("SELECT 1 FROM responses WHERE key=?", (key,)).fetchone() is not None
+        return (
+            self._db.execute("SELECT 1 FROM responses WHERE key=?", (key,)).fetchone() is not None
+        )
 
     def put(self, request: Request, completion: Completion, canonical: str | None = None) -> None:
         """Commit one answer at once; a key already present keeps its first answer.

@@ -37,24 +37,36 @@ def _logit_bias(values: list[str]) -> dict[str, int]:
 
 @run_app.command("self-instruct")
 def run_self_instruct(
-    out: Annotated[Path, typer.Option(help="Run directory; re-run the same command to resume.")] = Path(
-        "data/self-instruct"
-    ),
+    out: Annotated[
+        Path, typer.Option(help="Run directory; re-run the same command to resume.")
+    ] = Path("data/self-instruct"),
     target: Annotated[int, typer.Option(help="Stop when this many examples are kept.")] = 100,
     seed: Annotated[int, typer.Option(help="Random seed for demonstration sampling.")] = 0,
     seeds: Annotated[
         str | None, typer.Option(help="Seed tasks: self-instruct JSONL or Alpaca JSON/JSONL.")
     ] = None,
-    backend: Annotated[str, typer.Option(help="stub (offline) or openai (any compatible URL).")] = "stub",
+    backend: Annotated[
+        str, typer.Option(help="stub (offline) or openai (any compatible URL).")
+    ] = "stub",
     model: Annotated[str | None, typer.Option(help="Model name, e.g. gpt-4o-mini.")] = None,
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL, e.g. http://localhost:8000/v1.")] = None,
-    api_key_env: Annotated[str, typer.Option(help="Environment variable holding the API key.")] = "OPENAI_API_KEY",
-    api: Annotated[str, typer.Option(help="chat, or completions (the legacy API Alpaca used).")] = "chat",
+    base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible base URL, e.g. http://localhost:8000/v1.")
+    ] = None,
+    api_key_env: Annotated[
+        str, typer.Option(help="Environment variable holding the API key.")
+    ] = "OPENAI_API_KEY",
+    api: Annotated[
+        str, typer.Option(help="chat, or completions (the legacy API Alpaca used).")
+    ] = "chat",
     temperature: float = 1.0,
     top_p: float = 1.0,
     max_tokens: int = 3072,
-    logit_bias: Annotated[list[str], typer.Option(help="TOKEN_ID:BIAS, repeatable (Alpaca: 50256:-100).")] = [],  # noqa: B006
-    prompts_per_request: Annotated[int | None, typer.Option(help="Prompts per call (default 5 on completions, 1 on chat).")] = None,
+    logit_bias: Annotated[
+        list[str], typer.Option(help="TOKEN_ID:BIAS, repeatable (Alpaca: 50256:-100).")
+    ] = [],  # noqa: B006
+    prompts_per_request: Annotated[
+        int | None, typer.Option(help="Prompts per call (default 5 on completions, 1 on chat).")
+    ] = None,
     num_prompt_instructions: int = 3,
     num_tasks: int = 20,
     rouge_threshold: float = 0.7,
@@ -67,7 +79,9 @@ def run_self_instruct(
     stub_malformed_rate: float = 0.0,
     stub_duplicate_rate: float = 0.0,
     stub_truncated_rate: float = 0.0,
-    no_prefect: Annotated[bool, typer.Option("--no-prefect", help="Run without Prefect (faster start).")] = False,
+    no_prefect: Annotated[
+        bool, typer.Option("--no-prefect", help="Run without Prefect (faster start).")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Self-Instruct as Stanford Alpaca ran it: 3 seed tasks in, up to 16 new tasks per prompt."""
@@ -76,14 +90,32 @@ def run_self_instruct(
             raise ConfigError("--backend openai needs --model, e.g. --model gpt-4o-mini")
         model = "stub"
     config = RunConfig(
-        out=str(out), target=target, seed=seed, seeds=seeds, backend=backend, model=model,
-        base_url=base_url, api_key_env=api_key_env, api=api, temperature=temperature,
-        top_p=top_p, max_tokens=max_tokens, logit_bias=_logit_bias(logit_bias),
-        prompts_per_request=prompts_per_request, num_prompt_instructions=num_prompt_instructions,
-        num_tasks=num_tasks, rouge_threshold=rouge_threshold, min_words=min_words,
-        max_words=max_words, concurrency=concurrency, max_attempts=max_attempts, timeout=timeout,
-        max_requests=max_requests, stub_malformed_rate=stub_malformed_rate,
-        stub_duplicate_rate=stub_duplicate_rate, stub_truncated_rate=stub_truncated_rate,
+        out=str(out),
+        target=target,
+        seed=seed,
+        seeds=seeds,
+        backend=backend,
+        model=model,
+        base_url=base_url,
+        api_key_env=api_key_env,
+        api=api,
+        temperature=temperature,
+        top_p=top_p,
+        max_tokens=max_tokens,
+        logit_bias=_logit_bias(logit_bias),
+        prompts_per_request=prompts_per_request,
+        num_prompt_instructions=num_prompt_instructions,
+        num_tasks=num_tasks,
+        rouge_threshold=rouge_threshold,
+        min_words=min_words,
+        max_words=max_words,
+        concurrency=concurrency,
+        max_attempts=max_attempts,
+        timeout=timeout,
+        max_requests=max_requests,
+        stub_malformed_rate=stub_malformed_rate,
+        stub_duplicate_rate=stub_duplicate_rate,
+        stub_truncated_rate=stub_truncated_rate,
     )
     from pipeline.display import run_with_display
 
@@ -97,7 +129,9 @@ def stub_server(
     port: int = 8000,
     latency_ms: Annotated[float, typer.Option(help="Delay per request, in milliseconds.")] = 0.0,
     error_rate: Annotated[float, typer.Option(help="Share of requests answered 500/503.")] = 0.0,
-    rate_limit_rate: Annotated[float, typer.Option(help="Share answered 429 with Retry-After.")] = 0.0,
+    rate_limit_rate: Annotated[
+        float, typer.Option(help="Share answered 429 with Retry-After.")
+    ] = 0.0,
     retry_after: float = 1.0,
     seed: int = 0,
     malformed_rate: float = 0.0,
@@ -108,9 +142,15 @@ def stub_server(
     from pipeline.backends.stub_server import run_server
 
     run_server(
-        host="127.0.0.1", port=port, latency_ms=latency_ms, error_rate=error_rate,
-        rate_limit_rate=rate_limit_rate, retry_after=retry_after, seed=seed,
-        malformed_rate=malformed_rate, duplicate_rate=duplicate_rate,
+        host="127.0.0.1",
+        port=port,
+        latency_ms=latency_ms,
+        error_rate=error_rate,
+        rate_limit_rate=rate_limit_rate,
+        retry_after=retry_after,
+        seed=seed,
+        malformed_rate=malformed_rate,
+        duplicate_rate=duplicate_rate,
         truncated_rate=truncated_rate,
     )
 
@@ -138,7 +178,9 @@ def main(argv: list[str] | None = None) -> Any:
     except typer.Exit as e:
         return e.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        return _fail("interrupted; every answer so far is kept: re-run the same command to resume", 130)
+        return _fail(
+            "interrupted; every answer so far is kept: re-run the same command to resume", 130
+        )
     except InstructgenError as e:
         return _fail(str(e), e.exit_code)
     return 0
@@ -146,4 +188,3 @@ def main(argv: list[str] | None = None) -> Any:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
-

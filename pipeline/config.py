@@ -14,8 +14,18 @@ APIS = ("chat", "completions")
 # Settings that change how fast or how far a run goes, never what a request or a decision is:
 # they stay out of the fingerprint, so a run can be resumed with more concurrency or a new target.
 RUNTIME_FIELDS = frozenset(
-    {"out", "target", "concurrency", "max_attempts", "timeout", "api_key_env", "base_url",
-     "max_requests", "checkpoint_seconds", "judge"}
+    {
+        "out",
+        "target",
+        "concurrency",
+        "max_attempts",
+        "timeout",
+        "api_key_env",
+        "base_url",
+        "max_requests",
+        "checkpoint_seconds",
+        "judge",
+    }
 )
 
 
@@ -69,32 +79,61 @@ class RunConfig:
     def _rules(self) -> list[tuple[bool, str]]:
         def rate(name: str) -> tuple[bool, str]:
             value = getattr(self, name)
-            return 0.0 <= value <= 1.0, f"--{name.replace('_', '-')} must be between 0 and 1, got {value}"
+            return (
+                0.0 <= value <= 1.0,
+                f"--{name.replace('_', '-')} must be between 0 and 1, got {value}",
+            )
 
         return [
             (self.method == "self-instruct", f"unknown method {self.method!r}; use self-instruct"),
             (self.target >= 1, f"--target must be at least 1, got {self.target}"),
-            (self.backend in BACKENDS, f"unknown backend {self.backend!r}; use one of {', '.join(BACKENDS)}"),
+            (
+                self.backend in BACKENDS,
+                f"unknown backend {self.backend!r}; use one of {', '.join(BACKENDS)}",
+            ),
             (self.api in APIS, f"unknown --api {self.api!r}; use chat or completions"),
             (bool(self.model.strip()), "--model must not be empty"),
-            (0.0 <= self.temperature <= 2.0, f"--temperature must be between 0 and 2, got {self.temperature}"),
+            (
+                0.0 <= self.temperature <= 2.0,
+                f"--temperature must be between 0 and 2, got {self.temperature}",
+            ),
             (0.0 < self.top_p <= 1.0, f"--top-p must be in (0, 1], got {self.top_p}"),
             (self.max_tokens >= 1, f"--max-tokens must be at least 1, got {self.max_tokens}"),
-            (self.prompts_per_request is None or self.prompts_per_request >= 1,
-             f"--prompts-per-request must be at least 1, got {self.prompts_per_request}"),
-            (1 <= self.num_prompt_instructions < self.num_tasks,
-             "--num-prompt-instructions must be at least 1 and below --num-tasks"),
+            (
+                self.prompts_per_request is None or self.prompts_per_request >= 1,
+                f"--prompts-per-request must be at least 1, got {self.prompts_per_request}",
+            ),
+            (
+                1 <= self.num_prompt_instructions < self.num_tasks,
+                "--num-prompt-instructions must be at least 1 and below --num-tasks",
+            ),
             (self.num_tasks <= 99, f"--num-tasks must be at most 99, got {self.num_tasks}"),
-            (0.0 < self.rouge_threshold <= 1.0,
-             f"--rouge-threshold must be in (0, 1], got {self.rouge_threshold}"),
-            (1 <= self.min_words <= self.max_words, "--min-words must be at least 1 and at most --max-words"),
-            (1 <= self.concurrency <= 1024, f"--concurrency must be 1 to 1024, got {self.concurrency}"),
-            (1 <= self.max_attempts <= 100, f"--max-attempts must be 1 to 100, got {self.max_attempts}"),
+            (
+                0.0 < self.rouge_threshold <= 1.0,
+                f"--rouge-threshold must be in (0, 1], got {self.rouge_threshold}",
+            ),
+            (
+                1 <= self.min_words <= self.max_words,
+                "--min-words must be at least 1 and at most --max-words",
+            ),
+            (
+                1 <= self.concurrency <= 1024,
+                f"--concurrency must be 1 to 1024, got {self.concurrency}",
+            ),
+            (
+                1 <= self.max_attempts <= 100,
+                f"--max-attempts must be 1 to 100, got {self.max_attempts}",
+            ),
             (self.timeout > 0, f"--timeout must be positive, got {self.timeout}"),
-            (self.max_requests is None or self.max_requests >= 1, "--max-requests must be at least 1"),
+            (
+                self.max_requests is None or self.max_requests >= 1,
+                "--max-requests must be at least 1",
+            ),
             (self.checkpoint_seconds > 0, "--checkpoint-seconds must be positive"),
             (self.judge in ("process", "inline"), "--judge must be process or inline"),
-            rate("stub_malformed_rate"), rate("stub_duplicate_rate"), rate("stub_truncated_rate"),
+            rate("stub_malformed_rate"),
+            rate("stub_duplicate_rate"),
+            rate("stub_truncated_rate"),
         ]
 
     @property

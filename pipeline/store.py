@@ -19,7 +19,7 @@ KEPT, REMOVED, STATS, ALPACA = "kept.jsonl", "removed.jsonl", "stats.json", "alp
 
 
 def atomic_write(path: Path, chunks: Iterable[str]) -> None:
-    """Write to a temp file beside `path`, fsync, then rename: readers see old or new, never half."""
+    """Write a temp file beside `path`, fsync, rename: readers see old or new, never half."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
@@ -65,8 +65,8 @@ class RunDir:
         run_file = self.file(RUN_FILE)
         if self.path.is_dir() and any(self.path.iterdir()) and not run_file.exists():
             raise ConfigError(
-                f"--out {self.path} exists and is not an instructgen run directory (no {RUN_FILE}); "
-                "choose a new or empty --out"
+                f"--out {self.path} exists and is not an instructgen run directory "
+                f"(no {RUN_FILE}); choose a new or empty --out"
             )
         self.path.mkdir(parents=True, exist_ok=True)
         self._lock()

@@ -21,7 +21,9 @@ def pytest_collection_modifyitems(config, items):
     """Tests marked `live` talk to a real endpoint: only when INSTRUCTGEN_LIVE_BASE_URL is set."""
     if os.environ.get("INSTRUCTGEN_LIVE_BASE_URL"):
         return
-    skip = pytest.mark.skip(reason="set INSTRUCTGEN_LIVE_BASE_URL to run tests against a real endpoint")
+    skip = pytest.mark.skip(
+        reason="set INSTRUCTGEN_LIVE_BASE_URL to run tests against a real endpoint"
+    )
     for item in items:
         if "live" in item.keywords:
             item.add_marker(skip)

@@ -15,8 +15,26 @@ from pipeline.methods.self_instruct import SelfInstruct
 from pipeline.seeds import load_seeds
 from tests.helpers import CountingBackend, run
 
-BLOCKED = ["image", "images", "graph", "graphs", "picture", "pictures", "file", "files", "map",
-           "maps", "draw", "plot", "go to", "video", "audio", "music", "flowchart", "diagram"]
+BLOCKED = [
+    "image",
+    "images",
+    "graph",
+    "graphs",
+    "picture",
+    "pictures",
+    "file",
+    "files",
+    "map",
+    "maps",
+    "draw",
+    "plot",
+    "go to",
+    "video",
+    "audio",
+    "music",
+    "flowchart",
+    "diagram",
+]
 
 
 def reference_tasks(text, finish_reason, first=4):
@@ -67,18 +85,24 @@ def reference_keep(seed_instructions, answers, target):
 def test_kept_list_equals_alpaca_item_for_item(tmp_path, faults):
     target = 120
     kw = {"target": target, "api": "completions", "prompts_per_request": 5, **faults}
-    stats = run(tmp_path, backend=CountingBackend(
-        malformed_rate=faults.get("stub_malformed_rate", 0.0),
-        duplicate_rate=faults.get("stub_duplicate_rate", 0.0),
-        truncated_rate=faults.get("stub_truncated_rate", 0.0),
-    ), **kw)
+    stats = run(
+        tmp_path,
+        backend=CountingBackend(
+            malformed_rate=faults.get("stub_malformed_rate", 0.0),
+            duplicate_rate=faults.get("stub_duplicate_rate", 0.0),
+            truncated_rate=faults.get("stub_truncated_rate", 0.0),
+        ),
+        **kw,
+    )
     seeds = load_seeds()
     method = SelfInstruct(seeds, RunConfig(out=str(tmp_path), **kw))
     cache = RequestCache(tmp_path / "cache.sqlite")
     answers = []
     for slot in range(stats["requests"]["total"]):
         completion = cache.get(method.plan(slot).key())
-        answers += [(c.text, c.finish_reason) for c in sorted(completion.choices, key=lambda c: c.index)]
+        answers += [
+            (c.text, c.finish_reason) for c in sorted(completion.choices, key=lambda c: c.index)
+        ]
     expected = reference_keep([s.instruction for s in seeds], answers, target)[:target]
 
     import json

@@ -49,8 +49,20 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, name, c
 
 def test_openai_without_key_names_the_fix(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    code = main(["run", "self-instruct", "--backend", "openai", "--model", "gpt-4o-mini",
-                 "--out", str(tmp_path / "r"), "--no-prefect", "--quiet"])
+    code = main(
+        [
+            "run",
+            "self-instruct",
+            "--backend",
+            "openai",
+            "--model",
+            "gpt-4o-mini",
+            "--out",
+            str(tmp_path / "r"),
+            "--no-prefect",
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "OPENAI_API_KEY" in err and "--backend stub" in err
 

@@ -33,9 +33,7 @@ def test_bad_values_are_refused_with_the_rule(overrides, message):
     assert err.value.exit_code == 2
 
 
-@pytest.mark.parametrize(
-    "api, expected", [("completions", 5), ("chat", 1)]
-)
+@pytest.mark.parametrize("api, expected", [("completions", 5), ("chat", 1)])
 def test_prompts_per_request_follows_alpaca_on_completions(api, expected):
     assert RunConfig(out="x", api=api).prompts_per_request == expected
 

@@ -7,10 +7,10 @@ import pytest
 
 pytest.importorskip("prefect")
 
-from prefect.testing.utilities import prefect_test_harness  # noqa: E402
+from prefect.testing.utilities import prefect_test_harness
 
-from flows.self_instruct import self_instruct_flow  # noqa: E402
-from pipeline.config import RunConfig  # noqa: E402
+from flows.self_instruct import self_instruct_flow
+from pipeline.config import RunConfig
 
 
 @pytest.fixture(scope="session")

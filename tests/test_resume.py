@@ -21,7 +21,9 @@ def reference(tmp_path_factory):
     "die_after, concurrency, api",
     [(0, 1, "chat"), (1, 4, "chat"), (3, 8, "chat"), (7, 16, "chat"), (2, 4, "completions")],
 )
-def test_interrupted_run_resumes_to_identical_output(tmp_path, reference, die_after, concurrency, api):
+def test_interrupted_run_resumes_to_identical_output(
+    tmp_path, reference, die_after, concurrency, api
+):
     paid = Counter()
     kw = {"target": 150, "concurrency": concurrency}
     if api == "completions":

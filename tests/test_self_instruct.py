@@ -16,35 +16,77 @@ GOOD = (
 
 # (completion text, finish_reason, expected parsed tasks: (number, fields or None))
 CASES = [
-    ("stop keeps every complete task", GOOD, "stop",
-     [(4, ("List three ways to save water at home.", "",
-           "Fix leaks, take shorter showers, run full loads.")),
-      (5, ("Classify the sentiment of the review.", "The soup was cold.", "Negative")),
-      (6, ("Name a prime number above 10.", "", "11")),
-      (7, None)]),
-    ("length drops the cut-off last piece", GOOD, "length",
-     [(4, ("List three ways to save water at home.", "",
-           "Fix leaks, take shorter showers, run full loads.")),
-      (5, ("Classify the sentiment of the review.", "The soup was cold.", "Negative")),
-      (6, ("Name a prime number above 10.", "", "11")),
-      (7, "truncated")]),
-    ("chat reply repeating the header", "4. Instruction: Say hi politely.\n4. Input:\n<noinput>\n"
-     "4. Output:\nHello there!", "stop", [(4, ("Say hi politely.", "", "Hello there!"))]),
-    ("wrong number is a parse drop", " Do X now please.\n4. Input:\n\n4. Output:\nok\n###\n"
-     "9. Instruction: Skip ahead.\n9. Input:\n\n9. Output:\nno", "stop",
-     [(4, ("Do X now please.", "", "ok")), (5, None)]),
+    (
+        "stop keeps every complete task",
+        GOOD,
+        "stop",
+        [
+            (
+                4,
+                (
+                    "List three ways to save water at home.",
+                    "",
+                    "Fix leaks, take shorter showers, run full loads.",
+                ),
+            ),
+            (5, ("Classify the sentiment of the review.", "The soup was cold.", "Negative")),
+            (6, ("Name a prime number above 10.", "", "11")),
+            (7, None),
+        ],
+    ),
+    (
+        "length drops the cut-off last piece",
+        GOOD,
+        "length",
+        [
+            (
+                4,
+                (
+                    "List three ways to save water at home.",
+                    "",
+                    "Fix leaks, take shorter showers, run full loads.",
+                ),
+            ),
+            (5, ("Classify the sentiment of the review.", "The soup was cold.", "Negative")),
+            (6, ("Name a prime number above 10.", "", "11")),
+            (7, "truncated"),
+        ],
+    ),
+    (
+        "chat reply repeating the header",
+        "4. Instruction: Say hi politely.\n4. Input:\n<noinput>\n4. Output:\nHello there!",
+        "stop",
+        [(4, ("Say hi politely.", "", "Hello there!"))],
+    ),
+    (
+        "wrong number is a parse drop",
+        " Do X now please.\n4. Input:\n\n4. Output:\nok\n###\n"
+        "9. Instruction: Skip ahead.\n9. Input:\n\n9. Output:\nno",
+        "stop",
+        [(4, ("Do X now please.", "", "ok")), (5, None)],
+    ),
     ("missing output label", " Give a tip.\n4. Input:\n<noinput>\n", "stop", [(4, None)]),
-    ("whitespace after the dot may be any run", " Tell a joke.\n4.   Input:\n<noinput>\n4.\tOutput:\nHa",
-     "stop", [(4, ("Tell a joke.", "", "Ha"))]),
-    ("no dot-space is not a label", " Tell a joke.\n4.Input:\n<noinput>\n4. Output:\nHa", "stop",
-     [(4, None)]),
+    (
+        "whitespace after the dot may be any run",
+        " Tell a joke.\n4.   Input:\n<noinput>\n4.\tOutput:\nHa",
+        "stop",
+        [(4, ("Tell a joke.", "", "Ha"))],
+    ),
+    (
+        "no dot-space is not a label",
+        " Tell a joke.\n4.Input:\n<noinput>\n4. Output:\nHa",
+        "stop",
+        [(4, None)],
+    ),
     ("empty completion", "", "stop", [(4, None)]),
 ]
 
 
 @pytest.mark.parametrize("name, text, finish, expected", CASES, ids=[c[0] for c in CASES])
 def test_parse_tasks(name, text, finish, expected):
-    got = [(p.number, "truncated" if p.truncated else p.fields) for p in parse_tasks(text, finish, 4)]
+    got = [
+        (p.number, "truncated" if p.truncated else p.fields) for p in parse_tasks(text, finish, 4)
+    ]
     assert got == expected
 
 

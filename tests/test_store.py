@@ -71,7 +71,10 @@ def test_base_url_credentials_never_reach_disk(tmp_path):
 
 @pytest.mark.parametrize(
     "content, message",
-    [(b"this is not sqlite at all" * 100, "unreadable request cache"), (None, "not an instructgen")],
+    [
+        (b"this is not sqlite at all" * 100, "unreadable request cache"),
+        (None, "not an instructgen"),
+    ],
 )
 def test_foreign_cache_is_refused(tmp_path, content, message):
     path = tmp_path / "cache.sqlite"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.backends.base import Backend
-from pipeline.cache import RequestCache, key_of
+from pipeline.cache import RequestCache
 from pipeline.types import Completion, Request
 
 

@@ -50,7 +50,7 @@ def parse_tasks(text: str, finish_reason: str, first: int) -> list[Piece]:
     body = text.lstrip()
     # Chat models often repeat the header they were asked to continue.
     if body.startswith(head):
-        text = body[len(head):]
+        text = body[len(head) :]
     pieces = (head + text).split("###")
     out = []
     for i, raw in enumerate(pieces):
