@@ -34,9 +34,14 @@ async def self_instruct_flow(config: dict[str, Any], batch: int = DEFAULT_BATCH)
     try:
         while not await generate_batch(session, batch):
             pass
-    finally:
+    except BaseException:
+        # Written directly, not as a task: after a Ctrl-C the Prefect API may be gone too.
         try:
-            stats = await write_outputs(session)
+            await session.write()
         finally:
             await session.aclose()
-    return stats
+        raise
+    try:
+        return await write_outputs(session)
+    finally:
+        await session.aclose()

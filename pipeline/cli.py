@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from pipeline.config import RunConfig
+from pipeline.display import INTERRUPTED
 from pipeline.errors import ConfigError, InstructgenError
 
 app = typer.Typer(
@@ -117,9 +118,9 @@ def run_self_instruct(
         stub_duplicate_rate=stub_duplicate_rate,
         stub_truncated_rate=stub_truncated_rate,
     )
-    from pipeline.display import run_with_display
+    from pipeline import display
 
-    stats = run_with_display(config, use_prefect=not no_prefect, quiet=quiet)
+    stats = display.run_with_display(config, use_prefect=not no_prefect, quiet=quiet)
     if stats.get("stopped") not in ("target", "max_requests"):
         raise typer.Exit(1)
 
@@ -168,7 +169,9 @@ _UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "Usage
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: every user error is one line on stderr and exit code 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        # Without standalone mode typer returns exit codes instead of calling sys.exit, and
+        # turns Ctrl-C into exit code 130.
+        code = app(args=argv, standalone_mode=False)
     except _UsageError as e:
         if type(e).__name__ == "NoArgsIsHelpError" and e.ctx is not None:
             print(e.ctx.get_help())
@@ -183,7 +186,9 @@ def main(argv: list[str] | None = None) -> Any:
         )
     except InstructgenError as e:
         return _fail(str(e), e.exit_code)
-    return 0
+    if code == 130:
+        return _fail(INTERRUPTED, 130)
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import threading
 import time
 from typing import Any
 
@@ -15,6 +18,8 @@ from pipeline.config import RunConfig
 from pipeline.store import ALPACA, KEPT, REMOVED, STATS
 
 console = Console()
+INTERRUPT_GRACE = 8.0  # seconds a Ctrl-C'd run gets to write its outputs
+INTERRUPTED = "interrupted; every answer so far is kept: re-run the same command to resume"
 
 
 def _progress_bar(quiet: bool) -> Progress:
@@ -48,15 +53,40 @@ def _watch(bar: Progress, task_id: Any) -> Any:
     return update
 
 
+def _interruptible() -> Any:
+    """Ctrl-C cancels the run, which then writes its outputs; if that does not finish within
+    a few seconds (Prefect's temporary server dies with the terminal's Ctrl-C, and calls to it
+    hang) or Ctrl-C comes again, exit at once. Every paid answer is already in the cache."""
+    deadline: list[threading.Timer] = []
+
+    def hard_exit() -> None:
+        console.print(
+            "\ninterrupted; every answer so far is kept: re-run the same command to resume"
+        )
+        os._exit(130)
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if deadline:
+            hard_exit()
+        deadline.append(threading.Timer(INTERRUPT_GRACE, hard_exit))
+        deadline[0].daemon = True
+        deadline[0].start()
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGINT, on_sigint)
+
+
 def run_with_display(config: RunConfig, use_prefect: bool, quiet: bool = False) -> dict[str, Any]:
     """Run the configured method, with Prefect or without, and print the summary."""
     bar = _progress_bar(quiet)
     task_id = bar.add_task(config.method, total=config.target, requests="0", tokens="0", rate="0")
     progress.set_reporter(_watch(bar, task_id))
+    previous = _interruptible()
     try:
         with bar:
             stats = asyncio.run(_run(config, use_prefect))
     finally:
+        signal.signal(signal.SIGINT, previous)
         progress.set_reporter(None)
     print_summary(config, stats)
     return stats

@@ -82,3 +82,15 @@ def test_stub_run_writes_every_file_and_a_summary(tmp_path, capsys):
     removed = [json.loads(line) for line in (out / "removed.jsonl").read_text().splitlines()]
     assert len(removed) == funnel["dropped_total"]
     assert all(r["filter"] and r["reason"] for r in removed)
+
+
+def test_ctrl_c_exits_130_and_says_how_to_resume(tmp_path, capsys, monkeypatch):
+    import pipeline.display
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline.display, "run_with_display", interrupted)
+    code = main(["run", "self-instruct", "--out", str(tmp_path / "r"), "--no-prefect"])
+    assert code == 130
+    assert "re-run the same command to resume" in capsys.readouterr().err
