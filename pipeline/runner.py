@@ -17,6 +17,9 @@ from pipeline.backends.cached import CachedBackend
 from pipeline.judge import Method, Progress
 from pipeline.types import Completion, Request
 
+# How many recent answers the keep rate that paces dispatching is measured over.
+RATE_WINDOW = 32
+
 
 class Abandoned(Exception):
     """A queued request that was never sent because the run is ending."""
@@ -56,6 +59,7 @@ class Generation:
         self._slots = asyncio.Semaphore(self.concurrency)
         self._closing = False
         self._reached = False
+        self._history: list[tuple[int, int]] = [(0, 0)]  # (answers used, kept) after each batch
         self._hits: set[int] = set()  # slots answered from the cache, not yet used
         self._judged: asyncio.Future[None] | None = None  # resolved after each judged batch
         self.started = time.monotonic()
@@ -96,6 +100,7 @@ class Generation:
         for slot, _ in batch[: progress.used]:
             del self._pending[slot]
         self._head += progress.used
+        self._history.append((self._head, progress.kept))
         if self.on_progress:
             self.on_progress(self)
         return progress.used
@@ -109,14 +114,27 @@ class Generation:
         return bool(self.stopped)
 
     def _expected_per_request(self) -> float:
-        if self._head and self.progress.kept:
-            return self.progress.kept / self._head
-        return max(self.method.expected_kept_per_request, 0.1)
+        """Kept examples per answer over the recent answers (the rate falls as the ROUGE pool
+        fills, so the whole-run average would overestimate it), or the method's prior."""
+        if self._head == 0:
+            return max(self.method.expected_kept_per_request, 0.1)
+        since_head, since_kept = self._history[0]
+        for head, kept in reversed(self._history):
+            if self._head - head >= RATE_WINDOW:
+                since_head, since_kept = head, kept
+                break
+        rate = (self.progress.kept - since_kept) / max(self._head - since_head, 1)
+        return max(rate, 0.01)
 
     def _dispatch(self) -> None:
-        """Send ahead while the answers in flight are not yet expected to reach the target."""
+        """Send ahead only what the answers in hand and in flight are not expected to cover:
+        a request sent past the target is money spent on nothing (it waits in the cache)."""
         needed = self.target - self.progress.kept
-        wanted = math.ceil(1.25 * needed / self._expected_per_request()) + 1
+        wanted = math.ceil(needed / self._expected_per_request())
+        if self._head == 0:
+            # Before any answer is judged the rate is only a prior, and models differ widely:
+            # send half, and the rest once real answers say how many are needed.
+            wanted = math.ceil(wanted / 2)
         limit = min(self._window, wanted)
         while len(self._pending) < limit or self._collected not in self._pending:
             if self.max_requests is not None and self._next >= self.max_requests:
