@@ -66,3 +66,12 @@ def test_raising_the_target_extends_the_same_list(tmp_path):
 def test_output_does_not_depend_on_concurrency(tmp_path, reference, concurrency):
     run(tmp_path, backend=CountingBackend(), target=150, concurrency=concurrency)
     assert (tmp_path / "kept.jsonl").read_bytes() == (reference / "kept.jsonl").read_bytes()
+
+
+@pytest.mark.parametrize("concurrency, api", [(8, "chat"), (64, "chat"), (64, "completions")])
+def test_little_is_paid_past_the_target(tmp_path, concurrency, api):
+    paid = Counter()
+    kw = {"target": 300, "concurrency": concurrency, "api": api}
+    stats = run(tmp_path, backend=CountingBackend(paid), **kw)
+    used = stats["requests"]["total"]
+    assert sum(paid.values()) - used <= 2, f"paid {sum(paid.values())} for {used} used"
