@@ -1,17 +1,25 @@
 """Alpaca's sequential ROUGE-L gate: rouge-score in a Python loop against RougeIndex.
 
     python benchmarks/rouge_gate.py --instructions data.jsonl --seeds seed_tasks.jsonl -n 2300
+    git show 33d32fb:pipeline/filters/rouge.py > /tmp/rouge_old.py
+    python benchmarks/rouge_gate.py --instructions ... --seeds ... --baseline /tmp/rouge_old.py
 
 Both runs start from the seed pool and gate the first N instructions in order (a fraction of
 them replaced by near-duplicate edits of earlier ones, so that some are dropped); the script
 prints both times, the cost per scored pair, the speed ratio and the number of decisions (keep
 or drop, and the best score) that differ: exit status 1 if any. It then times RougeIndex alone
 against a pool padded to --big-pool instructions with generated ones.
+
+The saturated scenario gates candidates that are mostly near-duplicates of the pool (as late in
+a long run, when most are dropped) against pools of each of --pool-sizes, and prints the time
+per candidate; with --baseline, also that of another version of pipeline/filters/rouge.py and
+the number of its decisions that differ (keep or drop, best score, evidence).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import random
 import sys
@@ -21,9 +29,10 @@ from pathlib import Path
 from rouge_score import rouge_scorer
 
 from pipeline.errors import InputError, InstructgenError
-from pipeline.filters.rouge import RougeIndex
+from pipeline.filters.rouge import GateDecision, RougeIndex
 
 THRESHOLD = 0.7
+WARM_UP = 2  # saturated scenario: batches gated before the clock starts
 
 
 def load_instructions(path: Path) -> list[str]:
@@ -97,6 +106,91 @@ def with_near_duplicates(instructions: list[str], fraction: float, seed: int = 0
     return out
 
 
+def near_duplicates_of(pool: list[str], fresh: list[str], fraction: float) -> list[str]:
+    """`fresh`, with about `fraction` of it replaced by 1-2 word edits of pool or earlier texts."""
+    rng = random.Random(3)
+    vocabulary = [w for s in fresh for w in s.split()]
+    out: list[str] = []
+    for text in fresh:
+        if rng.random() >= fraction:
+            out.append(text)
+            continue
+        pick = rng.randrange(len(pool) + len(out))
+        words = (pool[pick] if pick < len(pool) else out[pick - len(pool)]).split() or ["x"]
+        for _ in range(rng.randint(1, 2)):
+            words[rng.randrange(len(words))] = rng.choice(vocabulary)
+        out.append(" ".join(words))
+    return out
+
+
+def load_baseline(path: Path) -> type:
+    """RougeIndex from another version of pipeline/filters/rouge.py."""
+    spec = importlib.util.spec_from_file_location("rouge_baseline", path)
+    if spec is None or spec.loader is None:
+        raise InputError(path, None, "not a Python module", "give the path of a rouge.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
+    spec.loader.exec_module(module)
+    return module.RougeIndex
+
+
+def time_saturated(
+    cls: type, pool: list[str], candidates: list[str], batch: int, repeat: int
+) -> tuple[float, list[GateDecision]]:
+    """Best milliseconds per candidate gated `batch` per call against `pool`, and the decisions.
+
+    The first WARM_UP batches are gated untimed, and the inverted index is built untimed: a
+    long run builds its state gradually (RougeIndex indexes each item once, ~8 us, the first
+    time it bounds), not while these few candidates are gated."""
+    best, warm = float("inf"), WARM_UP * batch
+    for _ in range(repeat):
+        index = cls(threshold=THRESHOLD)
+        index.extend(pool)
+        for first in range(0, warm, batch):
+            index.gate(candidates[first : first + batch])
+        if hasattr(index, "_postings"):  # versions before it have no inverted index
+            index._postings.catch_up(index._codes)
+        decisions = []
+        start = time.perf_counter()
+        for first in range(warm, len(candidates), batch):
+            decisions += index.gate(candidates[first : first + batch])
+        best = min(best, (time.perf_counter() - start) / (len(candidates) - warm) * 1e3)
+    return best, decisions
+
+
+def evidence(decision: GateDecision) -> tuple:
+    """What both versions must agree on: a drop's mean is only a bound in newer ones."""
+    d = decision
+    return (d.kept, d.max_score, d.most_similar, d.mean_score if d.kept else None)
+
+
+def saturated(args: argparse.Namespace, seeds: list[str], everything: list[str]) -> int:
+    """Print the saturated scenario's times; returns the number of differing decisions."""
+    sizes = [int(size) for size in args.pool_sizes.split(",") if size.strip()]
+    count, batch = args.saturated_n, args.batch or 80
+    if not sizes:
+        return 0
+    base = seeds + everything
+    base += generated_instructions(everything, max(0, max(sizes) + count - len(base)), seed=2)
+    baseline = load_baseline(args.baseline) if args.baseline else None
+    differ = 0
+    for size in sizes:
+        pool = base[:size]
+        candidates = near_duplicates_of(pool, base[size : size + count], args.saturation)
+        ours, decisions = time_saturated(RougeIndex, pool, candidates, batch, args.repeat)
+        dropped = sum(not d.kept for d in decisions)
+        line = f"saturated, pool {size:6,}: dropped {dropped}/{len(decisions)}, {ours:6.3f} ms"
+        if baseline is not None:
+            theirs, expected = time_saturated(baseline, pool, candidates, batch, args.repeat)
+            wrong = sum(
+                evidence(a) != evidence(b) for a, b in zip(decisions, expected, strict=True)
+            )
+            line += f", baseline {theirs:6.3f} ms: {theirs / ours:4.1f}x, {wrong} differ"
+            differ += wrong
+        print(line)
+    return differ
+
+
 def time_big_pool(pool: list[str], candidates: list[str], workers: int) -> tuple[float, float]:
     """Milliseconds per candidate against `pool`: gated one per call, then 80 per call."""
     index = RougeIndex(threshold=THRESHOLD, workers=workers)
@@ -112,7 +206,7 @@ def time_big_pool(pool: list[str], candidates: list[str], workers: int) -> tuple
     return one * 1e3, many * 1e3
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instructions", type=Path, required=True)
     parser.add_argument("--seeds", type=Path)
@@ -126,7 +220,31 @@ def main(argv: list[str] | None = None) -> int:
         help="fraction of candidates replaced by edits of earlier ones (default 0.25; the "
         "Alpaca sample alone passes the gate entirely, so nothing would be dropped)",
     )
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--pool-sizes",
+        default="2000,10000,50000",
+        help="pool sizes of the saturated scenario, comma-separated ('' skips it)",
+    )
+    parser.add_argument(
+        "--saturated-n",
+        type=int,
+        default=560,
+        help=f"candidates per pool size, the first {WARM_UP} batches untimed (default 560)",
+    )
+    parser.add_argument(
+        "--saturation",
+        type=float,
+        default=0.7,
+        help="fraction of saturated candidates that are 1-2 word edits of a pool text or of an "
+        "earlier candidate (default 0.7: about two thirds are dropped)",
+    )
+    parser.add_argument("--baseline", type=Path, help="another rouge.py to time against")
+    parser.add_argument("--repeat", type=int, default=3, help="saturated timings: best of N")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
 
     seeds = load_instructions(args.seeds) if args.seeds else []
     everything = load_instructions(args.instructions)
@@ -162,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"pool {args.big_pool:,}, workers {workers:2}: {one:6.2f} ms/candidate one per "
                 f"call, {many:6.2f} ms/candidate 80 per call"
             )
+    differ += saturated(args, seeds, everything)
     return 1 if differ else 0
 
 

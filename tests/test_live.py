@@ -1,6 +1,7 @@
 """Against a real OpenAI-compatible endpoint: only with INSTRUCTGEN_LIVE_BASE_URL set.
 
-    INSTRUCTGEN_LIVE_BASE_URL=http://localhost:8000/v1 INSTRUCTGEN_LIVE_MODEL=my-model pytest -m live
+    export INSTRUCTGEN_LIVE_BASE_URL=http://localhost:8000/v1 INSTRUCTGEN_LIVE_MODEL=my-model
+    pytest -m live
 (the key, if the server needs one, comes from OPENAI_API_KEY)."""
 
 import json
