@@ -80,6 +80,9 @@ def run_self_instruct(
     stub_malformed_rate: float = 0.0,
     stub_duplicate_rate: float = 0.0,
     stub_truncated_rate: float = 0.0,
+    judge: Annotated[
+        str, typer.Option(help="process: judge on a second core (default); inline: same process.")
+    ] = "process",
     no_prefect: Annotated[
         bool, typer.Option("--no-prefect", help="Run without Prefect (faster start).")
     ] = False,
@@ -117,6 +120,7 @@ def run_self_instruct(
         stub_malformed_rate=stub_malformed_rate,
         stub_duplicate_rate=stub_duplicate_rate,
         stub_truncated_rate=stub_truncated_rate,
+        judge=judge,
     )
     from pipeline import display
 

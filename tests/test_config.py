@@ -21,6 +21,7 @@ BAD = [
     ({"max_attempts": 0}, "--max-attempts"),
     ({"timeout": 0}, "--timeout must be positive"),
     ({"max_requests": 0}, "--max-requests"),
+    ({"judge": "threads"}, "--judge must be process or inline"),
     ({"stub_malformed_rate": 1.5}, "--stub-malformed-rate must be between 0 and 1"),
 ]
 

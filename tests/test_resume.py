@@ -75,3 +75,9 @@ def test_little_is_paid_past_the_target(tmp_path, concurrency, api):
     stats = run(tmp_path, backend=CountingBackend(paid), **kw)
     used = stats["requests"]["total"]
     assert sum(paid.values()) - used <= 2, f"paid {sum(paid.values())} for {used} used"
+
+
+def test_inline_judge_gives_the_same_output(tmp_path, reference):
+    run(tmp_path, backend=CountingBackend(), target=150, concurrency=4, judge="inline")
+    for name in OUTPUTS:
+        assert (tmp_path / name).read_bytes() == (reference / name).read_bytes(), name
