@@ -53,7 +53,7 @@ def _watch(bar: Progress, task_id: Any) -> Any:
     return update
 
 
-def _interruptible() -> Any:
+def _interruptible() -> dict[int, Any]:
     """Ctrl-C cancels the run, which then writes its outputs; if that does not finish within
     a few seconds (Prefect's temporary server dies with the terminal's Ctrl-C, and calls to it
     hang) or Ctrl-C comes again, exit at once. Every paid answer is already in the cache."""
@@ -73,7 +73,8 @@ def _interruptible() -> Any:
         deadline[0].start()
         raise KeyboardInterrupt
 
-    return signal.signal(signal.SIGINT, on_sigint)
+    # SIGTERM (a scheduler or `kill` stopping the run) is handled as a Ctrl-C.
+    return {sig: signal.signal(sig, on_sigint) for sig in (signal.SIGINT, signal.SIGTERM)}
 
 
 def run_with_display(config: RunConfig, use_prefect: bool, quiet: bool = False) -> dict[str, Any]:
@@ -86,7 +87,8 @@ def run_with_display(config: RunConfig, use_prefect: bool, quiet: bool = False) 
         with bar:
             stats = asyncio.run(_run(config, use_prefect))
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         progress.set_reporter(None)
     print_summary(config, stats)
     return stats
