@@ -14,6 +14,7 @@ import sys
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from pipeline.errors import InstructgenError
@@ -41,11 +42,13 @@ class JudgeProcess:
     """The judge in a spawned worker process, driven over a pipe, one call at a time."""
 
     def __init__(self, factory: Any, *args: Any):
-        # A plain `python -m` child, not multiprocessing's spawn: spawn re-runs the caller's
-        # main script in the child, which breaks scripts without a __main__ guard.
+        # A plain child interpreter, not multiprocessing's spawn: spawn re-runs the caller's
+        # main script in the child, which breaks scripts without a __main__ guard. Our own
+        # package's folder goes first on its path: a `pipeline/` folder in the user's working
+        # directory must not shadow it.
         parent, child = socket.socketpair()
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.judge_process", str(child.fileno())],
+            [sys.executable, "-c", _CHILD, _PACKAGE_ROOT, str(child.fileno())],
             pass_fds=[child.fileno()],
         )
         child.close()
@@ -106,5 +109,13 @@ def _serve(conn: Connection) -> None:
             conn.send(("bug", traceback.format_exc()))
 
 
-if __name__ == "__main__":
-    _serve(Connection(int(sys.argv[1])))
+
+def child_main(fd: int) -> None:
+    _serve(Connection(fd))
+
+
+_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+_CHILD = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from pipeline.judge_process import child_main; child_main(int(sys.argv[2]))"
+)

@@ -94,3 +94,24 @@ def test_ctrl_c_exits_130_and_says_how_to_resume(tmp_path, capsys, monkeypatch):
     code = main(["run", "self-instruct", "--out", str(tmp_path / "r"), "--no-prefect"])
     assert code == 130
     assert "re-run the same command to resume" in capsys.readouterr().err
+
+
+def test_a_pipeline_folder_in_the_working_directory_does_not_shadow_ours(tmp_path):
+    """The judge runs in a child interpreter; it must import our package, not the user's."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pipeline
+
+    (tmp_path / "pipeline").mkdir()
+    (tmp_path / "pipeline" / "__init__.py").write_text("raise ImportError('not ours')\n")
+    root = str(Path(pipeline.__file__).resolve().parent.parent)
+    code = (
+        f"import sys; sys.path.insert(0, {root!r}); from pipeline.cli import main; "
+        "sys.exit(main(['run', 'self-instruct', '--target', '10', '--out', 'r', "
+        "'--no-prefect', '--quiet']))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert (tmp_path / "r" / "kept.jsonl").read_text().count("\n") == 10
