@@ -5,6 +5,7 @@ can run in this process or in a worker process of its own (pipeline/judge_proces
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -14,6 +15,8 @@ from pipeline.filters.rouge import GateDecision, RougeIndex
 from pipeline.stats import Stats
 from pipeline.store import RunDir
 from pipeline.types import Choice, Completion, Drop, Example, Request
+
+Check = Callable[[Example], str | None]
 
 # Stop paying when this many answers in a row yielded nothing: the model ignores the format.
 BARREN_LIMIT = 25
@@ -94,29 +97,24 @@ class Judge:
         """Filter, gate and record items in order, stopping exactly at the target.
 
         Returns how many items were recorded and whether the target was reached."""
+        checks = [(f.name, f.check) for f in self.filters]
         verdicts: list[Drop | None] = [
-            item if isinstance(item, Drop) else self._first_failure(item) for item in items
+            item if isinstance(item, Drop) else _first_failure(checks, item) for item in items
         ]
         survivors = [i for i, v in enumerate(verdicts) if v is None]
         decisions = self.gate.gate(
             [items[i].instruction for i in survivors], limit=self.target - len(self.kept)
         )
-        decided = dict(zip(survivors, decisions, strict=False))
         # The gate stops at the target; items after that point are not counted at all, so the
         # same items are judged afresh when a later run raises the target.
         reached = len(self.kept) + sum(d.kept for d in decisions) >= self.target
         end = survivors[len(decisions) - 1] + 1 if reached and decisions else len(items)
+        # Survivors get the gate's decisions in order; every survivor before `end` has one.
+        pending = iter(decisions)
         for i in range(end):
-            self._record(items[i], verdicts[i], decided.get(i))
+            verdict = verdicts[i]
+            self._record(items[i], verdict, next(pending) if verdict is None else None)
         return end, reached
-
-    def _first_failure(self, example: Example) -> Drop | None:
-        for f in self.filters:
-            reason = f.check(example)
-            if reason is not None:
-                category, detail = split_reason(reason)
-                return Drop(f.name, category, detail, example=example)
-        return None
 
     def _record(self, item: Example | Drop, verdict: Drop | None, decision: Any) -> None:
         if verdict is not None:
@@ -129,6 +127,15 @@ class Judge:
             text, score = decision.most_similar[0]
             self.stats.count_drop("rouge", "too_similar")
             self.drops.append(Drop("rouge", "too_similar", f"{score:.6f} vs {text!r}", item))
+
+
+def _first_failure(checks: list[tuple[str, Check]], example: Example) -> Drop | None:
+    for name, check in checks:
+        reason = check(example)
+        if reason is not None:
+            category, detail = split_reason(reason)
+            return Drop(name, category, detail, example=example)
+    return None
 
 
 def _with_similarity(item: Example, decision: GateDecision) -> Example:

@@ -109,7 +109,6 @@ def _serve(conn: Connection) -> None:
             conn.send(("bug", traceback.format_exc()))
 
 
-
 def child_main(fd: int) -> None:
     _serve(Connection(fd))
 

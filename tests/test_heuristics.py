@@ -71,6 +71,8 @@ def test_alpaca_filters_table(instruction, expected):
         (WordCount(min_words=2, max_words=3), "Name three colours.", None),
         (BlockedWords(), "Show these IMAGES now", "blocked_word: images"),
         (BlockedWords(), "then go  to bed", None),
+        (BlockedWords(), "Compare the filesystem mapping", None),
+        (BlockedWords(), "After the mapping comes a MAP", "blocked_word: map"),
         (BlockedWords(blocked_words=("poem",)), "Write a Poem about cats", "blocked_word: poem"),
         (BannedPrefix(), "Write a program to add", "banned_prefix: Write a program"),
         (BannedPrefix(banned_prefixes=("Create",)), "Create a list", "banned_prefix: Create"),

@@ -9,6 +9,7 @@ import random
 import numpy as np
 import pytest
 from rouge_score import rouge_scorer
+from rouge_score.tokenize import tokenize as rouge_tokenize
 
 from pipeline.errors import ConfigError
 from pipeline.filters import rouge, rouge_kernels
@@ -17,6 +18,7 @@ from pipeline.filters.rouge import (
     RougeIndex,
     f_by_table,
     f_measure,
+    tokenize,
     top_k_indices,
 )
 
@@ -300,6 +302,42 @@ def test_bounded_gate_equals_reference_when_saturated(
         assert sum(not d.kept for d in expected) > 0.6 * len(expected)
 
 
+STOP_WORDS = ["the", "a", "of", "to", "and", "in", "is", "the", "a"]
+RARE = [f"topic{i}" for i in range(40)]
+
+
+def stop_word_heavy(rng: random.Random, count: int) -> list[str]:
+    """Texts mostly of a few stop words, each posting list as long as the pool, few rare words."""
+    made: list[str] = []
+    while len(made) < count:
+        if made and rng.random() < 0.6:
+            words = rng.choice(made).split()
+            words.insert(rng.randint(0, len(words)), rng.choice(STOP_WORDS + RARE[:3]))
+        else:
+            words = [rng.choice(STOP_WORDS) for _ in range(rng.randint(0, 16))]
+            words += rng.sample(RARE, rng.randint(0, 3))
+            rng.shuffle(words)
+        made.append(" ".join(words))
+    return made
+
+
+@pytest.mark.parametrize(
+    ("seed", "threshold", "batch", "max_chunk"),
+    [(5, 0.7, None, 256), (6, 0.7, 7, 16), (7, 0.5, None, 32), (8, 0.9, 1, 256)],
+)
+def test_bounded_gate_equals_reference_on_stop_words(
+    monkeypatch, seed, threshold, batch, max_chunk
+):
+    instructions = stop_word_heavy(random.Random(seed), 240)
+    seeds, candidates = instructions[:40], instructions[40:]
+    expected = reference_gate(seeds, candidates, threshold=threshold)
+    use_settings(monkeypatch, max_chunk, "bound")
+    index = RougeIndex(threshold=threshold)
+    index.extend(seeds)
+    assert_same_decisions(run_gate(index, candidates, batch), expected)
+    assert 0.2 * len(expected) < sum(not d.kept for d in expected) < len(expected)
+
+
 def test_bound_scores_few_pairs_exactly(monkeypatch):
     seeds, candidates, expected = saturated_case(0.7)
     use_settings(monkeypatch, path="bound")
@@ -435,6 +473,47 @@ def test_token_ids_past_the_surrogate_range():
     for candidate in texts[10:]:
         expected = [SCORER.score(candidate, p)["rougeL"].fmeasure for p in texts[:10]]
         assert index.scores(candidate)[1:].tolist() == expected
+
+
+# Characters whose lower() grows or changes script, digits of other scripts, unusual spaces.
+TRICKY = ["İ", "ẞ", "ß", "K", "Å", "ǅ", "ﬁ", "Σ", "٣", "५", "０", "²", "①", "é", "日", "_", "-"]
+TRICKY += ["\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\xa0", "\u2028", "\u3000"]
+
+
+def random_unicode(rng: random.Random) -> str:
+    """Up to 30 characters: tricky ones, printable ASCII and any code point but surrogates."""
+    chars = []
+    for _ in range(rng.randint(0, 30)):
+        roll = rng.random()
+        if roll < 0.4:
+            chars.append(rng.choice(TRICKY))
+        elif roll < 0.8:
+            chars.append(chr(rng.randint(0x20, 0x7E)))
+        else:
+            chars.append(chr(rng.choice([rng.randint(0, 0xD7FF), rng.randint(0xE000, 0x10FFFF)])))
+    return "".join(chars)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_tokenize_equals_rouge_score_on_random_unicode(seed):
+    rng = random.Random(seed)
+    texts = [random_unicode(rng) for _ in range(5000)]
+    assert [tokenize(t) for t in texts] == [rouge_tokenize(t, None) for t in texts]
+    assert sum(bool(rouge_tokenize(t, None)) for t in texts) > 4000
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("İstanbul", ["i", "stanbul"]),  # lower() adds a combining dot, a separator
+        ("STRAẞE ﬁle", ["stra", "e", "le"]),
+        ("x\xa0y\tz\u3000w\nv", ["x", "y", "z", "w", "v"]),
+        ("٣ ５ 42", ["42"]),
+        ("", []),
+    ],
+)
+def test_tokenize_table(text, expected):
+    assert tokenize(text) == expected == rouge_tokenize(text, None)
 
 
 @pytest.mark.parametrize(

@@ -68,6 +68,7 @@ class BlockedWords:
     blocked_words: tuple[str, ...] = ALPACA_BLOCKED_WORDS
     name: str = field(default="blocked_words", init=False)
     _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    _anywhere: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         words = tuple(self.blocked_words)
@@ -76,11 +77,16 @@ class BlockedWords:
         alternatives = "|".join(re.escape(w.lower()) for w in words)
         object.__setattr__(self, "blocked_words", words)
         object.__setattr__(self, "_pattern", re.compile(rf"\b(?:{alternatives})\b"))
+        # Without the leading \b the regex engine can skip ahead to the words' first letters.
+        object.__setattr__(self, "_anywhere", re.compile(alternatives))
 
     def check(self, example: Example) -> str | None:
         # Matched against the lower-cased text, as Alpaca did, so that case-insensitivity means
         # exactly str.lower() and not the regex engine's own case folding.
-        match = self._pattern.search(example.instruction.lower())
+        text = example.instruction.lower()
+        if not self._anywhere.search(text):  # most texts: a cheaper scan proves no match
+            return None
+        match = self._pattern.search(text)
         return f"blocked_word: {match.group(0)}" if match else None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import NamedTuple
 
 from pipeline.config import RunConfig
@@ -30,6 +31,7 @@ def build_prompt(header: str, demos: list[Example]) -> str:
     return f"{header}\n{body}###\n{len(demos) + 1}. Instruction:"
 
 
+@cache  # task numbers repeat in every answer; compile each pattern once
 def _task_pattern(number: int) -> re.Pattern[str]:
     return re.compile(rf"{number}\.\s+(Instruction|Input|Output):")
 
@@ -52,10 +54,11 @@ def parse_tasks(text: str, finish_reason: str, first: int) -> list[Piece]:
     if body.startswith(head):
         text = body[len(head) :]
     pieces = (head + text).split("###")
+    truncated_at = len(pieces) - 1 if finish_reason == "length" else -1
     out = []
     for i, raw in enumerate(pieces):
         number = first + i
-        if i == len(pieces) - 1 and finish_reason == "length":
+        if i == truncated_at:
             out.append(Piece(number, raw, None, truncated=True))
             continue
         parts = _task_pattern(number).split(raw)
@@ -114,10 +117,12 @@ class SelfInstruct:
 
     def parse(self, slot: int, choice: Choice) -> list[Example | Drop]:
         """Every piece of the answer becomes an Example or a parse Drop, in order."""
-        demos = [d.id for d in self.demos_for(slot, choice.index)]
+        index = choice.index
+        demos = [d.id for d in self.demos_for(slot, index)]
+        id_prefix = f"si-{slot:06d}-{index}-"
         items: list[Example | Drop] = []
         for piece in parse_tasks(choice.text, choice.finish_reason, self.first):
-            meta = {"slot": slot, "prompt": choice.index, "task": piece.number, "demos": demos}
+            meta = {"slot": slot, "prompt": index, "task": piece.number, "demos": demos}
             if piece.fields is None:
                 if piece.raw.strip():
                     reason = "truncated" if piece.truncated else "malformed_task"
@@ -125,6 +130,6 @@ class SelfInstruct:
                     items.append(Drop("parse", reason, detail, raw=piece.raw, meta=meta))
                 continue
             instruction, given, output = piece.fields
-            uid = f"si-{slot:06d}-{choice.index}-{piece.number:02d}"
-            items.append(Example(instruction, given, output, id=uid, method=NAME, meta=meta))
+            example_id = f"{id_prefix}{piece.number:02d}"
+            items.append(Example(instruction, given, output, example_id, NAME, meta))
         return items
