@@ -129,6 +129,8 @@ class Generation:
     def _dispatch(self) -> None:
         """Send ahead only what the answers in hand and in flight are not expected to cover:
         a request sent past the target is money spent on nothing (it waits in the cache)."""
+        if self._closing or self._reached or self.stopped:
+            return
         needed = self.target - self.progress.kept
         wanted = math.ceil(needed / self._expected_per_request())
         if self._head == 0:
@@ -158,7 +160,12 @@ class Generation:
         async with self._slots:
             if self._closing or self._reached:
                 raise Abandoned(request.slot)
-            return await self.backend.complete(request, looked_up=True)
+            try:
+                return await self.backend.complete(request, looked_up=True)
+            finally:
+                # Refill the freed place at once, not when the loop next collects: while the
+                # judge works on a batch, requests must keep flowing.
+                asyncio.get_running_loop().call_soon(self._dispatch)
 
     async def abandon(self, grace: float = 10.0) -> int:
         """Send nothing more; give answers already on their way `grace` seconds to land in the
