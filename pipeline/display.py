@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import threading
@@ -97,6 +98,11 @@ def run_with_display(config: RunConfig, use_prefect: bool, quiet: bool = False) 
 async def _run(config: RunConfig, use_prefect: bool) -> dict[str, Any]:
     if use_prefect:
         from flows.self_instruct import self_instruct_flow
+
+        # The CLI reports a failed run itself, in one line (or with the traceback of a bug);
+        # Prefect's own copies of it would bury that line.
+        for name in ("prefect.flow_runs", "prefect.task_runs"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
         return await self_instruct_flow(config.to_dict())
     from pipeline.session import Session, run_session

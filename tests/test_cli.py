@@ -115,3 +115,33 @@ def test_a_pipeline_folder_in_the_working_directory_does_not_shadow_ours(tmp_pat
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     assert (tmp_path / "r" / "kept.jsonl").read_text().count("\n") == 10
+
+
+def test_endpoint_that_keeps_failing_exits_3_in_one_line(tmp_path, capsys):
+    from pipeline.backends.stub_server import StubServer
+
+    with StubServer(error_rate=1.0) as server:
+        code = main(
+            [
+                "run",
+                "self-instruct",
+                "--backend",
+                "openai",
+                "--model",
+                "stub",
+                "--base-url",
+                server.base_url,
+                "--max-attempts",
+                "1",
+                "--target",
+                "5",
+                "--out",
+                str(tmp_path / "r"),
+                "--no-prefect",
+                "--quiet",
+            ]
+        )
+    err = capsys.readouterr().err.strip()
+    assert code == 3
+    assert err.startswith("instructgen: error: gave up after 1 attempts") and "\n" not in err
+    assert "re-run the same command to resume" in err
