@@ -67,11 +67,6 @@ class RequestCache:
             return None
         return Completion.from_dict(json.loads(row[0]), cached=True)
 
-    def has(self, key: str) -> bool:
-        return (
-            self._db.execute("SELECT 1 FROM responses WHERE key=?", (key,)).fetchone() is not None
-        )
-
     def put(self, request: Request, completion: Completion, canonical: str | None = None) -> None:
         """Commit one answer at once; a key already present keeps its first answer.
 

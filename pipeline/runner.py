@@ -147,7 +147,9 @@ class Generation:
             self._next += 1
 
     async def _call(self, slot: int, request: Request) -> Completion:
-        hit = self.backend.lookup(request)
+        # One canonical JSON per request: it is the cache key and what the cache stores.
+        canonical = request.canonical()
+        hit = self.backend.lookup(canonical)
         if hit is not None:
             self._hits.add(slot)
             return hit
@@ -161,7 +163,7 @@ class Generation:
             if self._closing or self._reached:
                 raise Abandoned(request.slot)
             try:
-                return await self.backend.complete(request, looked_up=True)
+                return await self.backend.pay(request, canonical)
             finally:
                 # Refill the freed place at once, not when the loop next collects: while the
                 # judge works on a batch, requests must keep flowing.

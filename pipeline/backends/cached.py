@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.backends.base import Backend
-from pipeline.cache import RequestCache
+from pipeline.cache import RequestCache, key_of
 from pipeline.types import Completion, Request
 
 
@@ -16,21 +16,21 @@ class CachedBackend:
         self.sent = 0
         self.hits = 0
 
-    def lookup(self, request: Request) -> Completion | None:
-        """The answer if it is already paid for."""
-        hit = self.cache.get(request.key())
+    def lookup(self, canonical: str) -> Completion | None:
+        """The answer to the request with this canonical JSON, if it is already paid for."""
+        hit = self.cache.get(key_of(canonical))
         self.hits += hit is not None
         return hit
 
-    async def complete(self, request: Request, looked_up: bool = False) -> Completion:
-        """Answer from the cache, else pay for it and commit it. `looked_up` skips a second
-        lookup when the caller just missed."""
-        canonical = request.canonical()
-        if not looked_up:
-            hit = self.lookup(request)
-            if hit is not None:
-                return hit
+    async def pay(self, request: Request, canonical: str) -> Completion:
+        """Ask the model and commit the answer before returning it."""
         completion = await self.inner.complete(request)
         self.cache.put(request, completion, canonical)
         self.sent += 1
         return completion
+
+    async def complete(self, request: Request) -> Completion:
+        """The Backend protocol: from the cache if paid for, else paid for now."""
+        canonical = request.canonical()
+        hit = self.lookup(canonical)
+        return hit if hit is not None else await self.pay(request, canonical)
