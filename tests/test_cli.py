@@ -6,6 +6,12 @@ import pytest
 
 from pipeline.cli import main
 
+
+def run_cli(out, *args: str) -> int:
+    """`instructgen run self-instruct` in-process, without Prefect or a progress bar."""
+    return main(["run", "self-instruct", "--out", str(out), "--no-prefect", "--quiet", *args])
+
+
 SEED_LINE = (
     '{"id": "t1", "name": "n", "instruction": "Name a fruit that is red.", '
     '"instances": [{"input": "", "output": "Apple"}], "is_classification": false}\n'
@@ -39,7 +45,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, name, c
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     args, expected = case(tmp_path)
     out = tmp_path / "run"
-    code = main(["run", "self-instruct", "--out", str(out), "--no-prefect", "--quiet", *args])
+    code = run_cli(out, *args)
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert expected in err and err.startswith("instructgen: error:")
@@ -49,20 +55,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, name, c
 
 def test_openai_without_key_names_the_fix(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    code = main(
-        [
-            "run",
-            "self-instruct",
-            "--backend",
-            "openai",
-            "--model",
-            "gpt-4o-mini",
-            "--out",
-            str(tmp_path / "r"),
-            "--no-prefect",
-            "--quiet",
-        ]
-    )
+    code = run_cli(tmp_path / "r", "--backend", "openai", "--model", "gpt-4o-mini")
     err = capsys.readouterr().err
     assert code == 2 and "OPENAI_API_KEY" in err and "--backend stub" in err
 
@@ -121,26 +114,10 @@ def test_endpoint_that_keeps_failing_exits_3_in_one_line(tmp_path, capsys):
     from pipeline.backends.stub_server import StubServer
 
     with StubServer(error_rate=1.0) as server:
-        code = main(
-            [
-                "run",
-                "self-instruct",
-                "--backend",
-                "openai",
-                "--model",
-                "stub",
-                "--base-url",
-                server.base_url,
-                "--max-attempts",
-                "1",
-                "--target",
-                "5",
-                "--out",
-                str(tmp_path / "r"),
-                "--no-prefect",
-                "--quiet",
-            ]
-        )
+        code = run_cli(
+            tmp_path / "r", "--backend", "openai", "--model", "stub", "--base-url",
+            server.base_url, "--max-attempts", "1", "--target", "5",
+        )  # fmt: skip
     err = capsys.readouterr().err.strip()
     assert code == 3
     assert err.startswith("instructgen: error: gave up after 1 attempts") and "\n" not in err
