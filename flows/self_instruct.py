@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from prefect import flow, task
@@ -26,13 +27,11 @@ async def write_outputs(session: Session) -> dict[str, Any]:
     return await session.write()
 
 
-@flow(name="self-instruct", log_prints=True)
-async def self_instruct_flow(config: dict[str, Any], batch: int = DEFAULT_BATCH) -> dict[str, Any]:
-    """Generate until `config['target']` examples are kept; resumable from the run directory."""
-    run_config = RunConfig.from_dict({**config, "method": "self-instruct"})
-    session = Session.open(run_config, on_progress=progress.reporter())
+async def run_to_end(session: Session, step: Callable[[], Awaitable[bool]]) -> dict[str, Any]:
+    """Call `step` (a task) until it says the run is done, then write the outputs (a task).
+    On any failure the outputs are still written, and the session is always closed."""
     try:
-        while not await generate_batch(session, batch):
+        while not await step():
             pass
     except BaseException:
         # Written directly, not as a task: after a Ctrl-C the Prefect API may be gone too.
@@ -45,3 +44,11 @@ async def self_instruct_flow(config: dict[str, Any], batch: int = DEFAULT_BATCH)
         return await write_outputs(session)
     finally:
         await session.aclose()
+
+
+@flow(name="self-instruct", log_prints=True)
+async def self_instruct_flow(config: dict[str, Any], batch: int = DEFAULT_BATCH) -> dict[str, Any]:
+    """Generate until `config['target']` examples are kept; resumable from the run directory."""
+    run_config = RunConfig.from_dict({**config, "method": "self-instruct"})
+    session = Session.open(run_config, on_progress=progress.reporter())
+    return await run_to_end(session, lambda: generate_batch(session, batch))

@@ -10,6 +10,33 @@ from pipeline.types import content_hash
 
 BACKENDS = ("stub", "openai")
 APIS = ("chat", "completions")
+METHODS = ("self-instruct", "unnatural", "evol-instruct")
+
+# Sampling defaults per method, used where the user gave none: Alpaca's request for Self-Instruct;
+# nucleus sampling with top_p 0.99 for Unnatural Instructions' core examples (their paper).
+METHOD_DEFAULTS: dict[str, dict[str, float | int]] = {
+    "self-instruct": {"temperature": 1.0, "top_p": 1.0, "max_tokens": 3072},
+    "unnatural": {"temperature": 1.0, "top_p": 0.99, "max_tokens": 1024},
+    # The WizardLM authors' requests: temperature 1, top_p 0.95, max_tokens 2048.
+    "evol-instruct": {"temperature": 1.0, "top_p": 0.95, "max_tokens": 2048},
+}
+# Settings only one method reads: another method's runs leave them out of their fingerprint.
+METHOD_FIELDS = {
+    "self-instruct": frozenset({"seeds", "num_prompt_instructions", "num_tasks"}),
+    "unnatural": frozenset({"demos", "paraphrases", "output_max_tokens"}),
+    "evol-instruct": frozenset(
+        {
+            "source",
+            "limit",
+            "sample",
+            "rounds",
+            "operations",
+            "equality_check",
+            "answer_model",
+            "answer_max_tokens",
+        }
+    ),
+}
 
 # Settings that change how fast or how far a run goes, never what a request or a decision is:
 # they stay out of the fingerprint, so a run can be resumed with more concurrency or a new target.
@@ -43,9 +70,9 @@ class RunConfig:
     base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     api: str = "chat"
-    temperature: float = 1.0
-    top_p: float = 1.0
-    max_tokens: int = 3072
+    temperature: float = None  # type: ignore[assignment]  # None: the method's default
+    top_p: float = None  # type: ignore[assignment]
+    max_tokens: int = None  # type: ignore[assignment]
     logit_bias: dict[str, int] = field(default_factory=dict)
     prompts_per_request: int | None = None
     num_prompt_instructions: int = 3
@@ -62,8 +89,26 @@ class RunConfig:
     stub_malformed_rate: float = 0.0
     stub_duplicate_rate: float = 0.0
     stub_truncated_rate: float = 0.0
+    # Unnatural Instructions
+    demos: str | None = None
+    paraphrases: int = 3
+    output_max_tokens: int = 1024
+    # Evol-Instruct
+    source: str | None = None
+    limit: int | None = None
+    sample: int | None = None
+    rounds: int = 3
+    operations: str = ""
+    equality_check: bool = True
+    answer_model: str | None = None
+    answer_max_tokens: int = 2048
 
     def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ConfigError(f"unknown method {self.method!r}; use one of {', '.join(METHODS)}")
+        for name, value in METHOD_DEFAULTS[self.method].items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
         for rule, message in self._rules():
             if not rule:
                 raise ConfigError(message)
@@ -85,7 +130,6 @@ class RunConfig:
             )
 
         return [
-            (self.method == "self-instruct", f"unknown method {self.method!r}; use self-instruct"),
             (self.target >= 1, f"--target must be at least 1, got {self.target}"),
             (
                 self.backend in BACKENDS,
@@ -131,6 +175,15 @@ class RunConfig:
             ),
             (self.checkpoint_seconds > 0, "--checkpoint-seconds must be positive"),
             (self.judge in ("process", "inline"), "--judge must be process or inline"),
+            (0 <= self.paraphrases <= 20, f"--paraphrases must be 0 to 20, got {self.paraphrases}"),
+            (
+                self.output_max_tokens >= 1,
+                f"--output-max-tokens must be at least 1, got {self.output_max_tokens}",
+            ),
+            (1 <= self.rounds <= 20, f"--rounds must be 1 to 20, got {self.rounds}"),
+            (self.limit is None or self.limit >= 1, "--limit must be at least 1"),
+            (self.sample is None or self.sample >= 1, "--sample must be at least 1"),
+            (self.answer_max_tokens >= 1, "--answer-max-tokens must be at least 1"),
             rate("stub_malformed_rate"),
             rate("stub_duplicate_rate"),
             rate("stub_truncated_rate"),
@@ -146,7 +199,9 @@ class RunConfig:
 
     def identity(self) -> dict[str, Any]:
         """The settings that decide what is asked and what is kept."""
-        d = {k: v for k, v in self.to_dict().items() if k not in RUNTIME_FIELDS}
+        foreign = set().union(*(f for m, f in METHOD_FIELDS.items() if m != self.method))
+        skip = RUNTIME_FIELDS | foreign
+        d = {k: v for k, v in self.to_dict().items() if k not in skip}
         if self.backend != "stub":
             d = {k: v for k, v in d.items() if not k.startswith("stub_")}
         return d

@@ -16,6 +16,8 @@ from rich.table import Table
 
 from pipeline import progress
 from pipeline.config import RunConfig
+from pipeline.recipes import CORE_FILE, FULL_FILE
+from pipeline.stages import NO_TARGET
 from pipeline.store import ALPACA, KEPT, REMOVED, STATS
 
 console = Console()
@@ -27,10 +29,10 @@ def _progress_bar(quiet: bool) -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(bar_width=16),
-        TextColumn("{task.completed:.0f}/{task.total:.0f} kept"),
+        TextColumn("{task.completed:.0f}/{task.total:.0f} {task.fields[unit]}"),
         TextColumn("{task.fields[requests]} req"),
         TextColumn("{task.fields[tokens]} tok"),
-        TextColumn("{task.fields[rate]} kept/s"),
+        TextColumn("{task.fields[rate]}/s"),
         TextColumn("ETA"),
         TimeRemainingColumn(compact=True),
         console=console,
@@ -39,16 +41,26 @@ def _progress_bar(quiet: bool) -> Progress:
     )
 
 
-def _watch(bar: Progress, task_id: Any) -> Any:
+def _watch(bar: Progress, task_id: Any, method: str) -> Any:
     def update(generation: Any) -> None:
         p = generation.progress
         elapsed = max(time.monotonic() - generation.started, 1e-9)
+        # A first stage counts kept examples up to its target; a later stage maps over a list
+        # and counts the items answered.
+        if generation.target < NO_TARGET:
+            done, total, unit = p.kept, generation.target, "kept"
+        else:
+            done, total, unit = generation.answered, generation.max_requests, "answered"
+        name = generation.name if generation.name != "generate" else ""
         bar.update(
             task_id,
-            completed=p.kept,
+            description=f"{method} {name}".strip(),
+            completed=done,
+            total=total,
+            unit=unit,
             requests=f"{p.requests:,}",
             tokens=f"{p.tokens:,}",
-            rate=f"{p.kept / elapsed:.1f}",
+            rate=f"{done / elapsed:.1f}",
         )
 
     return update
@@ -81,8 +93,10 @@ def _interruptible() -> dict[int, Any]:
 def run_with_display(config: RunConfig, use_prefect: bool, quiet: bool = False) -> dict[str, Any]:
     """Run the configured method, with Prefect or without, and print the summary."""
     bar = _progress_bar(quiet)
-    task_id = bar.add_task(config.method, total=config.target, requests="0", tokens="0", rate="0")
-    progress.set_reporter(_watch(bar, task_id))
+    task_id = bar.add_task(
+        config.method, total=config.target, unit="kept", requests="0", tokens="0", rate="0"
+    )
+    progress.set_reporter(_watch(bar, task_id, config.method))
     previous = _interruptible()
     try:
         with bar:
@@ -97,14 +111,14 @@ def run_with_display(config: RunConfig, use_prefect: bool, quiet: bool = False) 
 
 async def _run(config: RunConfig, use_prefect: bool) -> dict[str, Any]:
     if use_prefect:
-        from flows.self_instruct import self_instruct_flow
+        from flows.registry import flow_for
 
         # The CLI reports a failed run itself, in one line (or with the traceback of a bug);
         # Prefect's own copies of it would bury that line.
         for name in ("prefect.flow_runs", "prefect.task_runs"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
 
-        return await self_instruct_flow(config.to_dict())
+        return await flow_for(config.method)(config.to_dict())
     from pipeline.session import Session, run_session
 
     return await run_session(Session.open(config, on_progress=progress.reporter()))
@@ -125,11 +139,15 @@ def print_summary(config: RunConfig, stats: dict[str, Any]) -> None:
         "requests",
         f"{req['total']:>7,}  ({req['sent']:,} sent now, {req['from_cache']:,} from cache)",
     )
+    for name, stage in stats.get("stages", {}).items():
+        f = stage["funnel"]
+        table.add_row(f"  {name}", f"{f['kept']:>7,}  of {f['generated']:,} judged in this stage")
     unused = stats["session"]["answered_unused"]
     if unused:
         table.add_row("", f"{unused:>7,}  more answered after the target: cached for a resume")
     table.add_row("tokens", f"{tok['prompt']:,} prompt + {tok['completion']:,} completion")
     table.add_row("time", f"{stats['session']['wall_seconds']:.1f} s this session")
     out = config.out
-    table.add_row("files", f"{out}/{KEPT}, {out}/{ALPACA}, {out}/{REMOVED}, {out}/{STATS}")
+    names = [KEPT, ALPACA, REMOVED, STATS, *([CORE_FILE, FULL_FILE] if "stages" in stats else [])]
+    table.add_row("files", ", ".join(f"{out}/{n}" for n in names))
     console.print(table)

@@ -20,6 +20,8 @@ Check = Callable[[Example], str | None]
 
 # Stop paying when this many answers in a row yielded nothing: the model ignores the format.
 BARREN_LIMIT = 25
+# The decision for every survivor of a stage that has no ROUGE gate.
+PASS = GateDecision(True, 0.0, [], 0.0)
 
 
 class Method(Protocol):
@@ -50,8 +52,17 @@ def split_reason(reason: str) -> tuple[str, str]:
 
 
 class Judge:
-    def __init__(self, method: Method, filters: list[Filter], gate: RougeIndex, target: int):
+    def __init__(
+        self,
+        method: Method,
+        filters: list[Filter],
+        gate: RougeIndex | None,
+        target: int,
+        gate_text: Callable[[Example], str] | None = None,
+    ):
         self.method, self.filters, self.gate, self.target = method, filters, gate, target
+        # What the ROUGE-L gate compares: the instruction, unless the method says otherwise.
+        self.gate_text = gate_text or _instruction
         self.kept: list[Example] = []
         self.drops: list[Drop] = []
         self.stats = Stats()
@@ -93,6 +104,10 @@ class Judge:
         RunDir(run_dir).write_outputs(self.kept, self.drops, stats)
         return stats
 
+    def results(self) -> tuple[list[Example], list[Drop], dict[str, Any]]:
+        """What a later stage builds on: kept, dropped and the stats so far."""
+        return list(self.kept), list(self.drops), self.stats.to_dict()
+
     def _settle(self, items: list[Example | Drop]) -> tuple[int, bool]:
         """Filter, gate and record items in order, stopping exactly at the target.
 
@@ -102,9 +117,12 @@ class Judge:
             item if isinstance(item, Drop) else _first_failure(checks, item) for item in items
         ]
         survivors = [i for i, v in enumerate(verdicts) if v is None]
-        decisions = self.gate.gate(
-            [items[i].instruction for i in survivors], limit=self.target - len(self.kept)
-        )
+        room = self.target - len(self.kept)
+        if self.gate is None:
+            decisions = [PASS] * min(len(survivors), room)
+        else:
+            texts = [self.gate_text(items[i]) for i in survivors]
+            decisions = self.gate.gate(texts, limit=room)
         # The gate stops at the target; items after that point are not counted at all, so the
         # same items are judged afresh when a later run raises the target.
         reached = len(self.kept) + sum(d.kept for d in decisions) >= self.target
@@ -120,6 +138,9 @@ class Judge:
         if verdict is not None:
             self.stats.count_drop(verdict.filter, verdict.reason)
             self.drops.append(verdict)
+        elif decision is PASS:
+            self.stats.count_kept()
+            self.kept.append(item)
         elif decision.kept:
             self.stats.count_kept()
             self.kept.append(_with_similarity(item, decision))
@@ -127,6 +148,10 @@ class Judge:
             text, score = decision.most_similar[0]
             self.stats.count_drop("rouge", "too_similar")
             self.drops.append(Drop("rouge", "too_similar", f"{score:.6f} vs {text!r}", item))
+
+
+def _instruction(example: Example) -> str:
+    return example.instruction
 
 
 def _first_failure(checks: list[tuple[str, Check]], example: Example) -> Drop | None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from pipeline.errors import InstructgenError
 from pipeline.judge import Judge, Progress
-from pipeline.types import Completion
+from pipeline.types import Completion, Drop, Example
 
 
 class LocalJudge:
@@ -33,6 +33,9 @@ class LocalJudge:
 
     async def write(self, run_dir: str, extra: dict[str, Any]) -> dict[str, Any]:
         return self.judge.write(run_dir, extra)
+
+    async def results(self) -> tuple[list[Example], list[Drop], dict[str, Any]]:
+        return self.judge.results()
 
     async def aclose(self) -> None:
         return None
@@ -62,6 +65,9 @@ class JudgeProcess:
 
     async def write(self, run_dir: str, extra: dict[str, Any]) -> dict[str, Any]:
         return await self._call("write", run_dir, extra)
+
+    async def results(self) -> tuple[list[Example], list[Drop], dict[str, Any]]:
+        return await self._call("results")
 
     async def _call(self, op: str, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._io, self._roundtrip, op, args)

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from pipeline.backends.cached import CachedBackend
 from pipeline.judge import Method, Progress
-from pipeline.types import Completion, Request
+from pipeline.types import Completion, Drop, Example, Request
 
 # How many recent answers the keep rate that paces dispatching is measured over.
 RATE_WINDOW = 32
@@ -29,6 +29,8 @@ class AsyncJudge(Protocol):
     async def take(self, answers: list[tuple[int, Completion]]) -> Progress: ...
 
     async def write(self, run_dir: str, extra: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def results(self) -> tuple[list[Example], list[Drop], dict[str, Any]]: ...
 
     async def aclose(self) -> None: ...
 
@@ -44,6 +46,7 @@ class Generation:
     concurrency: int = 8
     max_requests: int | None = None
     on_progress: Callable[[Generation], None] | None = None
+    name: str = ""
     progress: Progress = field(default_factory=Progress)
     stopped: str = ""
     unused: int = 0
@@ -63,6 +66,11 @@ class Generation:
         self._hits: set[int] = set()  # slots answered from the cache, not yet used
         self._judged: asyncio.Future[None] | None = None  # resolved after each judged batch
         self.started = time.monotonic()
+
+    @property
+    def answered(self) -> int:
+        """Answers judged so far, in slot order."""
+        return self._head
 
     async def advance(self, max_answers: int) -> bool:
         """Judge up to `max_answers` answers in slot order; True once the run is finished.

@@ -30,11 +30,11 @@ _INSTANCES_FIX = (
 def load_seeds(path: str | Path | None = None) -> list[Example]:
     """Read seed tasks as Examples; None reads the shipped seeds/seed_tasks.jsonl."""
     path = data_file("seeds", "seed_tasks.jsonl") if path is None else Path(path)
-    _check_path(path)
+    check_path(path)
     examples: list[Example] = []
     first_line: dict[str, int] = {}
     self_instruct: bool | None = None
-    with closing(_records(path)) as records:
+    with closing(read_records(path)) as records:
         for index, (line, rec) in enumerate(records):
             if not isinstance(rec, dict):
                 raise InputError(
@@ -61,7 +61,7 @@ def load_seeds(path: str | Path | None = None) -> list[Example]:
     return examples
 
 
-def _check_path(path: Path) -> None:
+def check_path(path: Path) -> None:
     if path.is_dir():
         fix = f"pass a seed file such as {path / 'seed_tasks.jsonl'}"
         raise InputError(path, None, "is a directory", fix)
@@ -137,7 +137,7 @@ def _kind(value: Any) -> str:
     return names.get(type(value), "a number" if isinstance(value, int | float) else "a value")
 
 
-def _records(path: Path) -> Iterator[tuple[int, Any]]:
+def read_records(path: Path) -> Iterator[tuple[int, Any]]:
     """(line, parsed record) pairs; a file whose first text is '[' is one JSON list."""
     lines = _lines(path)
     first = next(((n, t) for n, t in lines if t.strip()), None)

@@ -1,6 +1,7 @@
 """A run from config to files: open the run directory, wire the backend stack, write outputs.
 
-Used by the CLI directly and by the Prefect flow, which makes a task of each `advance` batch."""
+A method's recipe (pipeline/recipes.py) gives its stages; the session runs them in order, each
+as a Generation with its own judge. Used by the CLI directly and by the Prefect flows."""
 
 from __future__ import annotations
 
@@ -15,42 +16,33 @@ from pipeline.backends.registry import make_backend
 from pipeline.backends.retry import RetryingBackend, RetryPolicy
 from pipeline.cache import RequestCache
 from pipeline.config import RunConfig
-from pipeline.filters.heuristics import alpaca_filters
-from pipeline.filters.rouge import RougeIndex
-from pipeline.judge import Judge
 from pipeline.judge_process import JudgeProcess, LocalJudge
-from pipeline.methods.self_instruct import SelfInstruct
-from pipeline.prompts import load_template
+from pipeline.recipes import RECIPES
 from pipeline.runner import AsyncJudge, Generation
-from pipeline.seeds import load_seeds
+from pipeline.stages import NO_TARGET, Recipe, StageResult, StageSpec
 from pipeline.store import CACHE_FILE, RunDir
-from pipeline.types import Example, content_hash
 
 
-def build_judge(config: RunConfig, seeds: list[Example]) -> Judge:
-    """Everything a keep/drop decision depends on; also called inside the judge process."""
-    gate = RougeIndex(threshold=config.rouge_threshold)
-    gate.extend([s.instruction for s in seeds])
-    filters = alpaca_filters(min_words=config.min_words, max_words=config.max_words)
-    return Judge(SelfInstruct(seeds, config), filters, gate, config.target)
-
-
-def _judge(config: RunConfig, seeds: list[Example]) -> AsyncJudge:
-    if config.judge == "process":
-        return JudgeProcess(build_judge, config, seeds)
-    return LocalJudge(build_judge(config, seeds))
+def _judge(spec: StageSpec) -> AsyncJudge:
+    if spec.in_process:
+        return LocalJudge(spec.judge_factory(*spec.judge_args))
+    return JudgeProcess(spec.judge_factory, *spec.judge_args)
 
 
 @dataclass
 class Session:
     config: RunConfig
+    recipe: Recipe
     run_dir: RunDir
     cache: RequestCache
     cached: CachedBackend
     retry: RetryingBackend
-    generation: Generation
     resumed: bool
+    on_progress: Callable[[Generation], None] | None = None
     started: float = field(default_factory=time.monotonic)
+    done: list[StageResult] = field(default_factory=list)
+    complete: bool = False
+    _finished: list[Generation] = field(default_factory=list)
     _last_checkpoint: float = field(default_factory=time.monotonic)
 
     @classmethod
@@ -62,10 +54,8 @@ class Session:
         on_progress: Callable[[Generation], None] | None = None,
     ) -> Session:
         """Check everything a run needs before the first request is sent."""
-        seeds = load_seeds(config.seeds)
-        template = load_template("self_instruct")
-        seed_digest = content_hash([s.to_dict() for s in seeds])
-        fingerprint = config.fingerprint(seeds=seed_digest, prompt=template.digest)
+        recipe = RECIPES[config.method](config)
+        fingerprint = config.fingerprint(**recipe.fingerprint_parts())
         inner = backend if backend is not None else make_backend(config)
         run_dir = RunDir(config.out)
         resumed = run_dir.open(config, fingerprint)
@@ -76,48 +66,74 @@ class Session:
             raise
         retry = RetryingBackend(inner, policy or RetryPolicy(max_attempts=config.max_attempts))
         cached = CachedBackend(retry, cache)
-        generation = Generation(
-            method=SelfInstruct(seeds, config, template),
-            backend=cached,
-            judge=_judge(config, seeds),
-            target=config.target,
-            concurrency=config.concurrency,
-            max_requests=config.max_requests,
-            on_progress=on_progress,
+        session = cls(config, recipe, run_dir, cache, cached, retry, resumed, on_progress)
+        session._start_stage()
+        return session
+
+    @property
+    def stage(self) -> str:
+        return self.generation.name
+
+    def _start_stage(self) -> None:
+        spec = self.recipe.stage(len(self.done), self.done)
+        self.generation = Generation(
+            method=spec.method,
+            backend=self.cached,
+            judge=_judge(spec),
+            target=spec.target,
+            concurrency=self.config.concurrency,
+            max_requests=spec.max_requests,
+            on_progress=self.on_progress,
+            name=spec.name,
         )
-        return cls(config, run_dir, cache, cached, retry, generation, resumed)
 
     async def advance(self, answers: int) -> bool:
-        """Judge a batch of answers; write the outputs every checkpoint_seconds."""
-        done = await self.generation.advance(answers)
-        if done:
+        """Judge a batch of answers of the current stage; True once the last stage is done.
+        The outputs are written every checkpoint_seconds."""
+        g = self.generation
+        finished = await g.advance(answers)
+        if finished:
             # Requests already on the wire are paid for: let them land in the cache for a later
             # run with a higher target, but send nothing new.
-            await self.generation.abandon(grace=self.config.timeout)
+            await g.abandon(grace=self.config.timeout)
+        if finished and len(self.done) + 1 < len(self.recipe.stages):
+            self.done.append(StageResult(g.name, *await g.judge.results()))
+            self._finished.append(g)
+            await g.judge.aclose()
+            self._start_stage()
+            finished = False
+        self.complete = finished
         if time.monotonic() - self._last_checkpoint >= self.config.checkpoint_seconds:
             await self.write()
-        return done
+        return finished
 
     def _session_stats(self) -> dict[str, Any]:
-        g = self.generation
+        stages = [*self._finished, self.generation]
         wall = time.monotonic() - self.started
+        answers = sum(g.progress.requests for g in stages)
+        # The first stage decides why a run ended (its target, or --max-requests); the later
+        # stages always run to the end of their lists.
+        stopped = stages[0].stopped if self.complete or len(stages) == 1 else ""
+        if self.complete and stages[0].target == NO_TARGET:
+            stopped = "done"  # a recipe of map stages only: every list was worked through
         return {
             "target": self.config.target,
-            "stopped": g.stopped or "interrupted",
+            "stopped": stopped or "interrupted",
             "session": {
                 "resumed": self.resumed,
                 "requests_sent": self.cached.sent,
                 "cache_hits": self.cached.hits,
-                "answered_unused": g.unused,
+                "answered_unused": sum(g.unused for g in stages),
                 "retries": self.retry.retries,
                 "wall_seconds": round(wall, 3),
-                "answers_per_second": round(g.progress.requests / wall, 2) if wall > 0 else 0.0,
+                "answers_per_second": round(answers / wall, 2) if wall > 0 else 0.0,
             },
         }
 
     async def write(self) -> dict[str, Any]:
         """Write every output file atomically; returns the stats as written."""
-        stats = await self.generation.judge.write(str(self.run_dir.path), self._session_stats())
+        extra = self._session_stats()
+        stats = await self.recipe.write(self.run_dir, self.done, self.generation, extra)
         self._last_checkpoint = time.monotonic()
         return stats
 

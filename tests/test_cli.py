@@ -122,3 +122,37 @@ def test_endpoint_that_keeps_failing_exits_3_in_one_line(tmp_path, capsys):
     assert code == 3
     assert err.startswith("instructgen: error: gave up after 1 attempts") and "\n" not in err
     assert "re-run the same command to resume" in err
+
+
+def _bad_demos(tmp_path):
+    path = tmp_path / "demos.jsonl"
+    path.write_text('{"set": "a", "instruction": "x", "input": "y", "constraints": "z"}\n{oops\n')
+    return ["--demos", str(path)], "demos.jsonl:2"
+
+
+UNNATURAL_CASES = [
+    ("malformed demos", _bad_demos),
+    ("negative paraphrases", lambda p: (["--paraphrases", "-1"], "--paraphrases must be 0 to 20")),
+    ("top_p out of range", lambda p: (["--top-p", "0"], "--top-p must be in (0, 1]")),
+]
+
+
+@pytest.mark.parametrize("name, case", UNNATURAL_CASES, ids=[c[0] for c in UNNATURAL_CASES])
+def test_unnatural_bad_input_is_one_line_and_exit_2(tmp_path, capsys, name, case):
+    args, expected = case(tmp_path)
+    out = tmp_path / "run"
+    code = main(["run", "unnatural", "--out", str(out), "--no-prefect", "--quiet", *args])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and expected in err and len(err.splitlines()) == 1
+    assert not out.exists()
+
+
+def test_unnatural_stub_run_prints_the_stages(tmp_path, capsys):
+    out = tmp_path / "u"
+    code = main(["run", "unnatural", "--target", "20", "--out", str(out), "--no-prefect"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    for word in ("core", "outputs", "reformulations"):
+        assert word in printed
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["stages"]["core"]["funnel"]["kept"] == 20

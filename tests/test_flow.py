@@ -28,3 +28,26 @@ def test_flow_runs_and_resumes_through_prefect(prefect_api, tmp_path):
     assert again["session"]["requests_sent"] == 0
     assert (tmp_path / "r" / "kept.jsonl").read_bytes() == first
     assert len(json.loads((tmp_path / "r" / "alpaca.json").read_text())) == 60
+
+
+def test_unnatural_flow_runs_one_task_per_stage(prefect_api, tmp_path):
+    from prefect.client.orchestration import get_client
+
+    from flows.unnatural import unnatural_flow
+
+    config = RunConfig(out=str(tmp_path / "u"), method="unnatural", target=12).to_dict()
+    stats = asyncio.run(unnatural_flow(config, batch=5))
+    assert stats["stages"]["core"]["funnel"]["kept"] == 12 and stats["stopped"] == "target"
+    assert (tmp_path / "u" / "full.jsonl").exists()
+
+    async def task_names() -> set[str]:
+        # Prefect records task runs in the background: give the last ones a moment to land.
+        async with get_client() as client:
+            for _ in range(100):
+                names = {r.name for r in await client.read_task_runs()}
+                if {"core", "outputs", "reformulations"} <= names:
+                    break
+                await asyncio.sleep(0.1)
+        return names
+
+    assert {"core", "outputs", "reformulations"} <= asyncio.run(task_names())

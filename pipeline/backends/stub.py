@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from pipeline.backends import stub_unnatural as un
 from pipeline.backends.stub_text import Task, make_task
 from pipeline.errors import ConfigError
 from pipeline.tokens import count_tokens, truncate_tokens
@@ -147,7 +148,13 @@ def _generic(ask: Ask) -> str:
     return " ".join([opener.format(t=topic), *r.sample(_SENTENCES, 2)])
 
 
-RESPONDERS: tuple[Responder, ...] = (Responder("self-instruct", _is_self_instruct, _self_instruct),)
+# Each matcher checks a different last line of the prompt, so no two can claim the same prompt.
+RESPONDERS: tuple[Responder, ...] = (
+    Responder("self-instruct", _is_self_instruct, _self_instruct),
+    Responder("unnatural-core", un.is_core, un.core),
+    Responder("unnatural-output", un.is_output, un.output),
+    Responder("unnatural-paraphrase", un.is_paraphrase, un.paraphrase),
+)
 GENERIC = Responder("generic", lambda prompt: True, _generic)
 
 

@@ -1,0 +1,156 @@
+"""`instructgen run <method>`: one command per method, sharing the options every method has."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from pipeline.config import RunConfig
+from pipeline.errors import ConfigError
+
+run_app = typer.Typer(help="Run a generation method.", rich_markup_mode=None)
+
+Out = Annotated[Path, typer.Option(help="Run directory; re-run the same command to resume.")]
+Seed = Annotated[int, typer.Option(help="Random seed for demonstration sampling.")]
+BackendName = Annotated[str, typer.Option(help="stub (offline) or openai (any compatible URL).")]
+Model = Annotated[str | None, typer.Option(help="Model name, e.g. gpt-4o-mini.")]
+BaseUrl = Annotated[
+    str | None, typer.Option(help="OpenAI-compatible base URL, e.g. http://localhost:8000/v1.")
+]
+KeyEnv = Annotated[str, typer.Option(help="Environment variable holding the API key.")]
+Api = Annotated[str, typer.Option(help="chat, or completions (the legacy API Alpaca used).")]
+Temperature = Annotated[float | None, typer.Option(help="Sampling temperature [method default].")]
+TopP = Annotated[float | None, typer.Option(help="Nucleus sampling top_p [method default].")]
+MaxTokens = Annotated[int | None, typer.Option(help="max_tokens per answer [method default].")]
+LogitBias = Annotated[
+    list[str], typer.Option(help="TOKEN_ID:BIAS, repeatable (Alpaca: 50256:-100).")
+]
+PerRequest = Annotated[
+    int | None, typer.Option(help="Prompts per call (default 5 on completions, 1 on chat).")
+]
+Concurrency = Annotated[int, typer.Option(help="Requests in flight at once.")]
+Attempts = Annotated[int, typer.Option(help="Attempts per request before giving up.")]
+Timeout = Annotated[float, typer.Option(help="Seconds before one request times out.")]
+MaxRequests = Annotated[
+    int | None, typer.Option(help="Stop after this many requests (of the first stage).")
+]
+JudgeWhere = Annotated[
+    str, typer.Option(help="process: judge on a second core (default); inline: same process.")
+]
+NoPrefect = Annotated[
+    bool, typer.Option("--no-prefect", help="Run without Prefect (faster start).")
+]
+Quiet = Annotated[bool, typer.Option("--quiet", help="No progress bar.")]
+
+
+def _logit_bias(values: list[str]) -> dict[str, int]:
+    bias = {}
+    for v in values:
+        token, sep, amount = v.partition(":")
+        if not sep or not token.strip().isdigit():
+            raise ConfigError(f"--logit-bias {v!r}: write TOKEN_ID:BIAS, e.g. 50256:-100")
+        try:
+            bias[token.strip()] = int(amount)
+        except ValueError:
+            raise ConfigError(f"--logit-bias {v!r}: BIAS must be a whole number") from None
+    return bias
+
+
+def _run(method: str, options: dict[str, Any]) -> None:
+    """Build the config from a command's options and run it with the progress display."""
+    no_prefect, quiet = options.pop("no_prefect"), options.pop("quiet")
+    if options["model"] is None:
+        if options["backend"] == "openai":
+            raise ConfigError("--backend openai needs --model, e.g. --model gpt-4o-mini")
+        options["model"] = "stub"
+    options["out"] = str(options["out"])
+    options["logit_bias"] = _logit_bias(options["logit_bias"])
+    config = RunConfig(method=method, **options)
+    from pipeline import display
+
+    stats = display.run_with_display(config, use_prefect=not no_prefect, quiet=quiet)
+    if stats.get("stopped") not in ("target", "max_requests", "done"):
+        raise typer.Exit(1)
+
+
+@run_app.command("self-instruct")
+def run_self_instruct(
+    out: Out = Path("data/self-instruct"),
+    target: Annotated[int, typer.Option(help="Stop when this many examples are kept.")] = 100,
+    seed: Seed = 0,
+    seeds: Annotated[
+        str | None, typer.Option(help="Seed tasks: self-instruct JSONL or Alpaca JSON/JSONL.")
+    ] = None,
+    backend: BackendName = "stub",
+    model: Model = None,
+    base_url: BaseUrl = None,
+    api_key_env: KeyEnv = "OPENAI_API_KEY",
+    api: Api = "chat",
+    temperature: Temperature = None,
+    top_p: TopP = None,
+    max_tokens: MaxTokens = None,
+    logit_bias: LogitBias = [],  # noqa: B006
+    prompts_per_request: PerRequest = None,
+    num_prompt_instructions: int = 3,
+    num_tasks: int = 20,
+    rouge_threshold: float = 0.7,
+    min_words: int = 4,
+    max_words: int = 150,
+    concurrency: Concurrency = 8,
+    max_attempts: Attempts = 6,
+    timeout: Timeout = 120.0,
+    max_requests: MaxRequests = None,
+    stub_malformed_rate: float = 0.0,
+    stub_duplicate_rate: float = 0.0,
+    stub_truncated_rate: float = 0.0,
+    judge: JudgeWhere = "process",
+    no_prefect: NoPrefect = False,
+    quiet: Quiet = False,
+) -> None:
+    """Self-Instruct as Stanford Alpaca ran it: 3 seed tasks in, up to 16 new tasks per prompt."""
+    _run("self-instruct", dict(locals()))
+
+
+@run_app.command("unnatural")
+def run_unnatural(
+    out: Out = Path("data/unnatural"),
+    target: Annotated[int, typer.Option(help="Stop when this many core examples are kept.")] = 100,
+    paraphrases: Annotated[
+        int, typer.Option(help="Alternative formulations asked per core example (0: none).")
+    ] = 3,
+    demos: Annotated[
+        str | None,
+        typer.Option(help="Demonstrations: JSONL of set, instruction, input, constraints."),
+    ] = None,
+    seed: Seed = 0,
+    backend: BackendName = "stub",
+    model: Model = None,
+    base_url: BaseUrl = None,
+    api_key_env: KeyEnv = "OPENAI_API_KEY",
+    api: Api = "chat",
+    temperature: Temperature = None,
+    top_p: TopP = None,
+    max_tokens: MaxTokens = None,
+    output_max_tokens: Annotated[int, typer.Option(help="max_tokens of an output.")] = 1024,
+    logit_bias: LogitBias = [],  # noqa: B006
+    prompts_per_request: PerRequest = None,
+    rouge_threshold: Annotated[
+        float, typer.Option(help="ROUGE-L gate on core instructions; 1 turns it off.")
+    ] = 0.7,
+    min_words: int = 4,
+    max_words: int = 150,
+    concurrency: Concurrency = 8,
+    max_attempts: Attempts = 6,
+    timeout: Timeout = 120.0,
+    max_requests: MaxRequests = None,
+    stub_malformed_rate: float = 0.0,
+    stub_duplicate_rate: float = 0.0,
+    stub_truncated_rate: float = 0.0,
+    judge: JudgeWhere = "process",
+    no_prefect: NoPrefect = False,
+    quiet: Quiet = False,
+) -> None:
+    """Unnatural Instructions: core examples from 3 demonstrations, outputs, reformulations."""
+    _run("unnatural", dict(locals()))
