@@ -8,6 +8,7 @@ from typing import Any
 FLOWS = {
     "self-instruct": ("flows.self_instruct", "self_instruct_flow"),
     "unnatural": ("flows.unnatural", "unnatural_flow"),
+    "evol-instruct": ("flows.evol", "evol_instruct_flow"),
 }
 
 

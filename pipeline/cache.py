@@ -85,6 +85,18 @@ class RequestCache:
             ),
         )
 
+    def usage_by_model(self) -> dict[str, tuple[int, int]]:
+        """Prompt and completion tokens of every answer paid for, by model: the spend of the
+        run directory over all its sessions, as each answer recorded it."""
+        totals: dict[str, list[int]] = {}
+        rows = self._db.execute("SELECT request, prompt_tokens, completion_tokens FROM responses")
+        for request, prompt, completion in rows:
+            model = json.loads(request).get("model", "")
+            pair = totals.setdefault(model, [0, 0])
+            pair[0] += prompt
+            pair[1] += completion
+        return {m: (p, c) for m, (p, c) in totals.items()}
+
     def __len__(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from pipeline.budget import BudgetReached
 from pipeline.config import RunConfig
 from pipeline.errors import ConfigError
 
@@ -39,6 +40,15 @@ MaxRequests = Annotated[
 JudgeWhere = Annotated[
     str, typer.Option(help="process: judge on a second core (default); inline: same process.")
 ]
+MaxCost = Annotated[
+    float | None,
+    typer.Option(help="Stop before the spend (USD) would pass this; re-run with more to go on."),
+]
+PriceIn = Annotated[float | None, typer.Option(help="USD per 1M prompt tokens (overrides).")]
+PriceOut = Annotated[float | None, typer.Option(help="USD per 1M completion tokens (overrides).")]
+PricesFile = Annotated[
+    str | None, typer.Option(help='JSON prices: {"model": [in, out]} USD per 1M tokens.')
+]
 NoPrefect = Annotated[
     bool, typer.Option("--no-prefect", help="Run without Prefect (faster start).")
 ]
@@ -58,19 +68,27 @@ def _logit_bias(values: list[str]) -> dict[str, int]:
     return bias
 
 
-def _run(method: str, options: dict[str, Any]) -> None:
-    """Build the config from a command's options and run it with the progress display."""
-    no_prefect, quiet = options.pop("no_prefect"), options.pop("quiet")
+def config_from_options(method: str, options: dict[str, Any]) -> RunConfig:
+    """The RunConfig a command's options describe (options that only steer the CLI removed)."""
+    options = {k: v for k, v in options.items() if k not in ("no_prefect", "quiet")}
     if options["model"] is None:
         if options["backend"] == "openai":
             raise ConfigError("--backend openai needs --model, e.g. --model gpt-4o-mini")
         options["model"] = "stub"
     options["out"] = str(options["out"])
-    options["logit_bias"] = _logit_bias(options["logit_bias"])
-    config = RunConfig(method=method, **options)
+    options["logit_bias"] = _logit_bias(options.get("logit_bias", []))
+    return RunConfig(method=method, **options)
+
+
+def _run(method: str, options: dict[str, Any]) -> None:
+    """Build the config from a command's options and run it with the progress display."""
+    no_prefect, quiet = options["no_prefect"], options["quiet"]
+    config = config_from_options(method, options)
     from pipeline import display
 
     stats = display.run_with_display(config, use_prefect=not no_prefect, quiet=quiet)
+    if stats.get("stopped") == "budget":
+        raise BudgetReached(config.max_cost or 0.0, stats["cost"]["usd"])
     if stats.get("stopped") not in ("target", "max_requests", "done"):
         raise typer.Exit(1)
 
@@ -106,6 +124,10 @@ def run_self_instruct(
     stub_duplicate_rate: float = 0.0,
     stub_truncated_rate: float = 0.0,
     judge: JudgeWhere = "process",
+    max_cost: MaxCost = None,
+    price_in: PriceIn = None,
+    price_out: PriceOut = None,
+    prices_file: PricesFile = None,
     no_prefect: NoPrefect = False,
     quiet: Quiet = False,
 ) -> None:
@@ -149,8 +171,64 @@ def run_unnatural(
     stub_duplicate_rate: float = 0.0,
     stub_truncated_rate: float = 0.0,
     judge: JudgeWhere = "process",
+    max_cost: MaxCost = None,
+    price_in: PriceIn = None,
+    price_out: PriceOut = None,
+    prices_file: PricesFile = None,
     no_prefect: NoPrefect = False,
     quiet: Quiet = False,
 ) -> None:
     """Unnatural Instructions: core examples from 3 demonstrations, outputs, reformulations."""
     _run("unnatural", dict(locals()))
+
+
+@run_app.command("evol-instruct")
+def run_evol_instruct(
+    from_: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Instructions to evolve: Alpaca JSON/JSONL, seed tasks, or a run directory.",
+        ),
+    ] = None,
+    out: Out = Path("data/evol-instruct"),
+    rounds: Annotated[int, typer.Option(help="Rounds of evolution.")] = 3,
+    limit: Annotated[int | None, typer.Option(help="Evolve only the first N.")] = None,
+    sample: Annotated[int | None, typer.Option(help="Evolve a seeded sample of N.")] = None,
+    operations: Annotated[
+        str,
+        typer.Option(help="Weights, e.g. add_constraints=2,breadth=1 (default: all six equal)."),
+    ] = "",
+    equality_check: Annotated[
+        bool, typer.Option(help="Ask the model whether an evolution gained anything.")
+    ] = True,
+    answer_model: Annotated[
+        str | None, typer.Option(help="Model for the answers (default: --model).")
+    ] = None,
+    answer_max_tokens: int = 2048,
+    seed: Seed = 0,
+    backend: BackendName = "stub",
+    model: Model = None,
+    base_url: BaseUrl = None,
+    api_key_env: KeyEnv = "OPENAI_API_KEY",
+    api: Api = "chat",
+    temperature: Temperature = None,
+    top_p: TopP = None,
+    max_tokens: MaxTokens = None,
+    concurrency: Concurrency = 8,
+    max_attempts: Attempts = 6,
+    timeout: Timeout = 120.0,
+    stub_malformed_rate: float = 0.0,
+    stub_duplicate_rate: float = 0.0,
+    stub_truncated_rate: float = 0.0,
+    max_cost: MaxCost = None,
+    price_in: PriceIn = None,
+    price_out: PriceOut = None,
+    prices_file: PricesFile = None,
+    no_prefect: NoPrefect = False,
+    quiet: Quiet = False,
+) -> None:
+    """Evol-Instruct (WizardLM): rounds of in-depth and in-breadth rewriting, with elimination."""
+    options = dict(locals())
+    options["source"] = options.pop("from_")
+    _run("evol-instruct", options)

@@ -52,6 +52,10 @@ RUNTIME_FIELDS = frozenset(
         "max_requests",
         "checkpoint_seconds",
         "judge",
+        "price_in",
+        "price_out",
+        "prices_file",
+        "max_cost",
     }
 )
 
@@ -102,6 +106,11 @@ class RunConfig:
     equality_check: bool = True
     answer_model: str | None = None
     answer_max_tokens: int = 2048
+    # Cost: prices override the built-in table (USD per 1M tokens); max_cost caps the spend.
+    price_in: float | None = None
+    price_out: float | None = None
+    prices_file: str | None = None
+    max_cost: float | None = None
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -184,6 +193,11 @@ class RunConfig:
             (self.limit is None or self.limit >= 1, "--limit must be at least 1"),
             (self.sample is None or self.sample >= 1, "--sample must be at least 1"),
             (self.answer_max_tokens >= 1, "--answer-max-tokens must be at least 1"),
+            (
+                all(v is None or v >= 0 for v in (self.price_in, self.price_out)),
+                "--price-in and --price-out must not be negative",
+            ),
+            (self.max_cost is None or self.max_cost > 0, "--max-cost must be positive"),
             rate("stub_malformed_rate"),
             rate("stub_duplicate_rate"),
             rate("stub_truncated_rate"),

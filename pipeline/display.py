@@ -35,6 +35,7 @@ def _progress_bar(quiet: bool) -> Progress:
         TextColumn("{task.fields[rate]}/s"),
         TextColumn("ETA"),
         TimeRemainingColumn(compact=True),
+        TextColumn("{task.fields[spend]}"),
         console=console,
         disable=quiet,
         transient=False,
@@ -42,7 +43,8 @@ def _progress_bar(quiet: bool) -> Progress:
 
 
 def _watch(bar: Progress, task_id: Any, method: str) -> Any:
-    def update(generation: Any) -> None:
+    def update(session: Any) -> None:
+        generation = session.generation
         p = generation.progress
         elapsed = max(time.monotonic() - generation.started, 1e-9)
         # A first stage counts kept examples up to its target; a later stage maps over a list
@@ -61,9 +63,22 @@ def _watch(bar: Progress, task_id: Any, method: str) -> Any:
             requests=f"{p.requests:,}",
             tokens=f"{p.tokens:,}",
             rate=f"{done / elapsed:.1f}",
+            spend=_spend(session, done / total if total else 1.0),
         )
 
     return update
+
+
+def _spend(session: Any, share: float) -> str:
+    """Spend so far and, once a tenth of the stage is done, its end spend at this pace."""
+    b = session.budget
+    if b.spent == 0 and b.reserved == 0:
+        return ""
+    text = f"${b.spent:,.4f}"
+    stage_spent = b.spent - session.stage_spent_before
+    if 0.1 <= share < 1.0:
+        text += f" (this stage ~${session.stage_spent_before + stage_spent / share:,.4f})"
+    return text
 
 
 def _interruptible() -> dict[int, Any]:
@@ -94,7 +109,13 @@ def run_with_display(config: RunConfig, use_prefect: bool, quiet: bool = False) 
     """Run the configured method, with Prefect or without, and print the summary."""
     bar = _progress_bar(quiet)
     task_id = bar.add_task(
-        config.method, total=config.target, unit="kept", requests="0", tokens="0", rate="0"
+        config.method,
+        total=config.target,
+        unit="kept",
+        requests="0",
+        tokens="0",
+        rate="0",
+        spend="",
     )
     progress.set_reporter(_watch(bar, task_id, config.method))
     previous = _interruptible()
@@ -146,8 +167,22 @@ def print_summary(config: RunConfig, stats: dict[str, Any]) -> None:
     if unused:
         table.add_row("", f"{unused:>7,}  more answered after the target: cached for a resume")
     table.add_row("tokens", f"{tok['prompt']:,} prompt + {tok['completion']:,} completion")
+    cost = stats.get("cost")
+    if cost:
+        cap = f", cap ${cost['max_cost']:,.4f}" if cost["max_cost"] else ""
+        table.add_row(
+            "spend",
+            f"${cost['usd']:,.4f} (${cost['usd_this_session']:,.4f} this session{cap}; "
+            f"{cost['price']['source']})",
+        )
     table.add_row("time", f"{stats['session']['wall_seconds']:.1f} s this session")
     out = config.out
-    names = [KEPT, ALPACA, REMOVED, STATS, *([CORE_FILE, FULL_FILE] if "stages" in stats else [])]
+    names = [
+        KEPT,
+        ALPACA,
+        REMOVED,
+        STATS,
+        *([CORE_FILE, FULL_FILE] if config.method == "unnatural" else []),
+    ]
     table.add_row("files", ", ".join(f"{out}/{n}" for n in names))
     console.print(table)

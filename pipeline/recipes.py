@@ -17,14 +17,15 @@ from pipeline.methods.unnatural_expand import (
     released_records,
 )
 from pipeline.prompts import load_template
+from pipeline.recipes_evol import EvolRecipe
 from pipeline.seeds import load_seeds
 from pipeline.stages import (
     Current,
     StageResult,
     StageSpec,
     build_map_judge,
+    combined_stats,
 )
-from pipeline.stats import Stats
 from pipeline.store import RunDir, atomic_write, jsonl_lines
 from pipeline.types import Drop, Example, content_hash
 
@@ -145,7 +146,10 @@ class UnnaturalRecipe:
             for r in results
             for d in r.drops
         ]
-        stats = {**combined_stats(results, len(kept)), **extra}
+        # Outputs judge the core stage's kept items again; the other two judge new items.
+        fresh = {"core", "reformulations"}
+        complete = len(results) == len(self.stages)
+        stats = {**combined_stats(results, len(kept), fresh, complete), **extra}
         run_dir.write_outputs(kept, drops, stats)
         core, full = released_records(examples, reformulations)
         atomic_write(run_dir.file(CORE_FILE), jsonl_lines(core))
@@ -153,29 +157,8 @@ class UnnaturalRecipe:
         return stats
 
 
-def combined_stats(results: list[StageResult], kept: int) -> dict[str, Any]:
-    """One funnel over the stages: every core candidate and every reformulation is counted once,
-    as kept or as dropped by the stage that dropped it, so generated = kept + dropped."""
-    total = Stats()
-    for r in results:
-        funnel = r.stats["funnel"]
-        if r.name != "outputs":  # outputs judge the core stage's kept items again
-            total.generated += funnel["generated"]
-        for name, reasons in funnel["dropped"].items():
-            for reason, n in reasons.items():
-                total.dropped[name][reason] = total.dropped[name].get(reason, 0) + n
-        req, tok = r.stats["requests"], r.stats["tokens"]
-        total.requests += req["total"]
-        total.requests_cached += req["from_cache"]
-        total.choices += req["choices"]
-        total.prompt_tokens += tok["prompt"]
-        total.completion_tokens += tok["completion"]
-    total.kept = kept
-    if len(results) < 3:  # a stage still to run: what it has not judged counts as pending
-        total.generated = total.dropped_total + kept
-    out = total.to_dict()
-    out["stages"] = {r.name: r.stats for r in results}
-    return out
-
-
-RECIPES = {"self-instruct": SelfInstructRecipe, "unnatural": UnnaturalRecipe}
+RECIPES = {
+    "self-instruct": SelfInstructRecipe,
+    "unnatural": UnnaturalRecipe,
+    "evol-instruct": EvolRecipe,
+}

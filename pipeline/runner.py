@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pipeline.backends.cached import CachedBackend
+from pipeline.budget import BudgetReached
 from pipeline.judge import Method, Progress
 from pipeline.types import Completion, Drop, Example, Request
 
@@ -87,9 +88,12 @@ class Generation:
                 if judging is not None:
                     taken += self._account(sent, await judging)
                     judging, sent = None, []
-                if not batch or self._check_stop():
+                # Past the budget only what is in hand is judged: the rest waits in the cache.
+                if not batch or (self._check_stop() and self.stopped != "budget"):
                     break
                 judging, sent = asyncio.ensure_future(self._judge(batch)), batch
+            if judging is not None:  # the last batch in hand when the budget stopped the run
+                self._account(sent, await judging)
         except asyncio.CancelledError:
             await _cancel(judging)
             await self.abandon(grace=0.0)
@@ -222,6 +226,10 @@ class Generation:
             try:
                 answers.append((slot, await task))
             except Abandoned:  # the target was reached meanwhile: the judge says so next
+                break
+            except BudgetReached:
+                # Not sent: nothing more is, and the run ends after the answers before it.
+                self.stopped, self._closing = "budget", True
                 break
             slot += 1
         self._collected = slot

@@ -14,9 +14,11 @@ from pipeline.backends.base import Backend
 from pipeline.backends.cached import CachedBackend
 from pipeline.backends.registry import make_backend
 from pipeline.backends.retry import RetryingBackend, RetryPolicy
+from pipeline.budget import Budget, BudgetedBackend
 from pipeline.cache import RequestCache
 from pipeline.config import RunConfig
 from pipeline.judge_process import JudgeProcess, LocalJudge
+from pipeline.prices import Price, price_for
 from pipeline.recipes import RECIPES
 from pipeline.runner import AsyncJudge, Generation
 from pipeline.stages import NO_TARGET, Recipe, StageResult, StageSpec
@@ -38,7 +40,8 @@ class Session:
     cached: CachedBackend
     retry: RetryingBackend
     resumed: bool
-    on_progress: Callable[[Generation], None] | None = None
+    budget: Budget
+    on_progress: Callable[[Session], None] | None = None
     started: float = field(default_factory=time.monotonic)
     done: list[StageResult] = field(default_factory=list)
     complete: bool = False
@@ -51,7 +54,7 @@ class Session:
         config: RunConfig,
         backend: Backend | None = None,
         policy: RetryPolicy | None = None,
-        on_progress: Callable[[Generation], None] | None = None,
+        on_progress: Callable[[Session], None] | None = None,
     ) -> Session:
         """Check everything a run needs before the first request is sent."""
         recipe = RECIPES[config.method](config)
@@ -65,8 +68,9 @@ class Session:
             run_dir.close()
             raise
         retry = RetryingBackend(inner, policy or RetryPolicy(max_attempts=config.max_attempts))
-        cached = CachedBackend(retry, cache)
-        session = cls(config, recipe, run_dir, cache, cached, retry, resumed, on_progress)
+        budget = open_budget(config, cache)
+        cached = CachedBackend(BudgetedBackend(retry, budget), cache)
+        session = cls(config, recipe, run_dir, cache, cached, retry, resumed, budget, on_progress)
         session._start_stage()
         return session
 
@@ -74,8 +78,13 @@ class Session:
     def stage(self) -> str:
         return self.generation.name
 
+    def _report(self, generation: Generation) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self)
+
     def _start_stage(self) -> None:
         spec = self.recipe.stage(len(self.done), self.done)
+        self.stage_spent_before = self.budget.spent
         self.generation = Generation(
             method=spec.method,
             backend=self.cached,
@@ -83,7 +92,7 @@ class Session:
             target=spec.target,
             concurrency=self.config.concurrency,
             max_requests=spec.max_requests,
-            on_progress=self.on_progress,
+            on_progress=self._report if self.on_progress else None,
             name=spec.name,
         )
 
@@ -96,7 +105,8 @@ class Session:
             # Requests already on the wire are paid for: let them land in the cache for a later
             # run with a higher target, but send nothing new.
             await g.abandon(grace=self.config.timeout)
-        if finished and len(self.done) + 1 < len(self.recipe.stages):
+        more = len(self.done) + 1 < len(self.recipe.stages)
+        if finished and more and g.stopped != "budget":
             self.done.append(StageResult(g.name, *await g.judge.results()))
             self._finished.append(g)
             await g.judge.aclose()
@@ -116,9 +126,12 @@ class Session:
         stopped = stages[0].stopped if self.complete or len(stages) == 1 else ""
         if self.complete and stages[0].target == NO_TARGET:
             stopped = "done"  # a recipe of map stages only: every list was worked through
+        if any(g.stopped == "budget" for g in stages):
+            stopped = "budget"
         return {
             "target": self.config.target,
             "stopped": stopped or "interrupted",
+            "cost": self._cost(),
             "session": {
                 "resumed": self.resumed,
                 "requests_sent": self.cached.sent,
@@ -127,6 +140,19 @@ class Session:
                 "retries": self.retry.retries,
                 "wall_seconds": round(wall, 3),
                 "answers_per_second": round(answers / wall, 2) if wall > 0 else 0.0,
+            },
+        }
+
+    def _cost(self) -> dict[str, Any]:
+        b, price = self.budget, price_for(self.config)
+        return {
+            "usd": round(b.spent, 6),
+            "usd_this_session": round(b.spent - b.spent_before, 6),
+            "max_cost": self.config.max_cost,
+            "price": {
+                "input_per_1m": price.input,
+                "output_per_1m": price.output,
+                "source": price.source,
             },
         }
 
@@ -145,6 +171,19 @@ class Session:
         finally:
             self.cache.close()
             self.run_dir.close()
+
+
+def open_budget(config: RunConfig, cache: RequestCache) -> Budget:
+    """The budget with what the run directory's earlier sessions already paid."""
+    prices = {}
+
+    def price_of(model: str) -> Price:
+        if model not in prices:
+            prices[model] = price_for(config, model)
+        return prices[model]
+
+    spent = sum(price_of(m).cost(*tokens) for m, tokens in cache.usage_by_model().items())
+    return Budget(price_of, config.max_cost, spent)
 
 
 async def run_session(session: Session, batch: int = 256) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from pipeline.judge import Judge, Method
 from pipeline.runner import AsyncJudge
+from pipeline.stats import Stats
 from pipeline.store import RunDir
 from pipeline.types import Drop, Example
 
@@ -63,3 +64,32 @@ class Current(Protocol):
 
 def build_map_judge(method: Method, filters: list) -> Judge:
     return Judge(method, filters, None, NO_TARGET)
+
+
+def combined_stats(
+    results: list[StageResult], kept: int, fresh: set[str], complete: bool
+) -> dict[str, Any]:
+    """One funnel over the stages: each item is counted once, as kept or as dropped by the stage
+    that dropped it, so generated = kept + dropped. Stages in `fresh` judge new items; the others
+    judge again what an earlier stage kept. Until the last stage is done, items still waiting
+    for a stage are left out of `generated`."""
+    total = Stats()
+    for r in results:
+        funnel = r.stats["funnel"]
+        if r.name in fresh:
+            total.generated += funnel["generated"]
+        for name, reasons in funnel["dropped"].items():
+            for reason, n in reasons.items():
+                total.dropped[name][reason] = total.dropped[name].get(reason, 0) + n
+        req, tok = r.stats["requests"], r.stats["tokens"]
+        total.requests += req["total"]
+        total.requests_cached += req["from_cache"]
+        total.choices += req["choices"]
+        total.prompt_tokens += tok["prompt"]
+        total.completion_tokens += tok["completion"]
+    total.kept = kept
+    if not complete:
+        total.generated = total.dropped_total + kept
+    out = total.to_dict()
+    out["stages"] = {r.name: r.stats for r in results}
+    return out

@@ -156,3 +156,31 @@ def test_unnatural_stub_run_prints_the_stages(tmp_path, capsys):
         assert word in printed
     stats = json.loads((out / "stats.json").read_text())
     assert stats["stages"]["core"]["funnel"]["kept"] == 20
+
+
+EVOL_CASES = [
+    ("missing pool", lambda p: (["--from", str(p / "nope.json")], "nope.json")),
+    ("bad operation", lambda p: (["--operations", "widen=1"], "unknown operation 'widen'")),
+    ("sample too big", lambda p: (["--sample", "100000"], "lower --sample")),
+    ("zero rounds", lambda p: (["--rounds", "0"], "--rounds must be 1 to 20")),
+]
+
+
+@pytest.mark.parametrize("name, case", EVOL_CASES, ids=[c[0] for c in EVOL_CASES])
+def test_evol_bad_input_is_one_line_and_exit_2(tmp_path, capsys, name, case):
+    args, expected = case(tmp_path)
+    out = tmp_path / "run"
+    code = main(["run", "evol-instruct", "--out", str(out), "--no-prefect", "--quiet", *args])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and expected in err and len(err.splitlines()) == 1
+    assert not out.exists()
+
+
+def test_self_instruct_then_evol_from_its_run_directory(tmp_path, capsys):
+    si, ev = tmp_path / "si", tmp_path / "ev"
+    assert main(["run", "self-instruct", "--target", "15", "--out", str(si), "--no-prefect"]) == 0
+    args = ["--from", str(si), "--rounds", "2", "--out", str(ev), "--no-prefect"]
+    assert main(["run", "evol-instruct", *args]) == 0
+    stats = json.loads((ev / "stats.json").read_text())
+    assert stats["stopped"] == "done" and list(stats["rounds"]) == ["1", "2"]
+    assert stats["rounds"]["1"]["evolved"] == 15

@@ -51,3 +51,13 @@ def test_unnatural_flow_runs_one_task_per_stage(prefect_api, tmp_path):
         return names
 
     assert {"core", "outputs", "reformulations"} <= asyncio.run(task_names())
+
+
+def test_self_instruct_then_evol_flow_chains_the_two(prefect_api, tmp_path):
+    from flows.evol import self_instruct_then_evol_flow
+
+    si = RunConfig(out=str(tmp_path / "si"), target=10).to_dict()
+    ev = RunConfig(out=str(tmp_path / "ev"), method="evol-instruct", rounds=2).to_dict()
+    stats = asyncio.run(self_instruct_then_evol_flow(si, ev, batch=4))
+    assert stats["stopped"] == "done" and stats["rounds"]["1"]["evolved"] == 10
+    assert json.loads((tmp_path / "si" / "stats.json").read_text())["funnel"]["kept"] == 10

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from pipeline.backends import stub_evol as ev
 from pipeline.backends import stub_unnatural as un
 from pipeline.backends.stub_text import Task, make_task
 from pipeline.errors import ConfigError
@@ -138,6 +139,8 @@ def _generic(ask: Ask) -> str:
         return r.choice(_REFUSALS)
     if ask.fault == "duplicate":
         return line  # the question echoed back
+    if (said := ev.refusal(ask)) is not None:
+        return said  # Evol-Instruct answers only: ~3% short refusals, ~1% long apologies
     topic = _topic(line)
     if _LISTY.search(line):
         n = next((v for w, v in _HOW_MANY.items() if w in line.lower().split()), 3)
@@ -154,6 +157,10 @@ RESPONDERS: tuple[Responder, ...] = (
     Responder("unnatural-core", un.is_core, un.core),
     Responder("unnatural-output", un.is_output, un.output),
     Responder("unnatural-paraphrase", un.is_paraphrase, un.paraphrase),
+    Responder("evol-depth", ev.is_depth, ev.depth),
+    Responder("evol-complicate", ev.is_complicate, ev.complicate),
+    Responder("evol-breadth", ev.is_breadth, ev.breadth),
+    Responder("evol-equality", ev.is_equality, ev.equality),
 )
 GENERIC = Responder("generic", lambda prompt: True, _generic)
 

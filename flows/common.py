@@ -1,0 +1,52 @@
+"""What every method's flow shares: the output-writing task, the stage task, the run loop."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from pipeline.session import Session
+
+DEFAULT_BATCH = 256
+
+
+@task(name="write-outputs", cache_policy=NO_CACHE)
+async def write_outputs(session: Session) -> dict[str, Any]:
+    """Replace every output file of the run directory atomically."""
+    return await session.write()
+
+
+@task(name="stage", task_run_name="{name}", cache_policy=NO_CACHE)
+async def run_stage(session: Session, name: str, batch: int) -> bool:
+    """Run one stage to its end, its requests in batches; True when it was the last one."""
+    while session.stage == name:
+        if await session.advance(batch):
+            return True
+    return False
+
+
+async def run_to_end(session: Session, step: Callable[[], Awaitable[bool]]) -> dict[str, Any]:
+    """Call `step` (a task) until it says the run is done, then write the outputs (a task).
+    On any failure the outputs are still written, and the session is always closed."""
+    try:
+        while not await step():
+            pass
+    except BaseException:
+        # Written directly, not as a task: after a Ctrl-C the Prefect API may be gone too.
+        try:
+            await session.write()
+        finally:
+            await session.aclose()
+        raise
+    try:
+        return await write_outputs(session)
+    finally:
+        await session.aclose()
+
+
+async def run_stages(session: Session, batch: int) -> dict[str, Any]:
+    """A multi-stage method: one task per stage."""
+    return await run_to_end(session, lambda: run_stage(session, session.stage, batch))
