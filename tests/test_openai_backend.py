@@ -267,6 +267,16 @@ def test_key_is_sent_but_never_logged_or_shown(scripted, monkeypatch, caplog, en
         assert KEY not in text
 
 
+@pytest.mark.parametrize("api", ["chat", "completions"])
+def test_only_the_api_key_is_sent_never_an_admin_key(scripted, monkeypatch, api):
+    app, url = scripted
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", "sk-admin-never-sent")
+    app.replies = [(200, JSON, _json({**OK_CHAT, "choices": []}), 0.0)]
+    complete(OpenAIBackend("m", base_url=url), Request("m", ("p",), api))
+    assert app.headers[-1]["authorization"] == f"Bearer {KEY}"
+    assert "sk-admin-never-sent" not in repr(app.headers[-1])
+
+
 def test_slot_header_reaches_the_server(scripted):
     app, url = scripted
     app.replies = [(200, JSON, _json({**OK_CHAT, "choices": ONE}), 0.0)]

@@ -99,6 +99,28 @@ def test_wait_is_the_longer_of_backoff_and_retry_after_capped(attempt, retry_aft
     assert policy.wait_for(attempt, retry_after) == wait
 
 
+@pytest.mark.parametrize(
+    "failures, max_attempts, sleeps, raised",
+    [
+        (1, 6, [1.0], None),
+        (3, 6, [1.0, 2.0, 4.0], None),
+        (3, 3, [1.0, 2.0], RetriesExhausted),
+        (7, 8, [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0], None),
+    ],
+)
+def test_backoff_counts_every_attempt_from_the_first(failures, max_attempts, sleeps, raised):
+    inner, recorded = Scripted(*[flaky()] * failures, OK), Sleeps()
+    policy = RetryPolicy(max_attempts, initial_wait=1.0, jitter=0.0, sleep=recorded)
+    backend = RetryingBackend(inner, policy)
+    if raised is None:
+        assert asyncio.run(backend.complete(REQUEST)) is OK
+    else:
+        with pytest.raises(raised):
+            asyncio.run(backend.complete(REQUEST))
+    assert recorded == sleeps
+    assert backend.attempts == min(failures + 1, max_attempts)
+
+
 @pytest.mark.parametrize("attempt, low", [(1, 1.0), (3, 4.0)])
 def test_jitter_stays_within_its_bound(attempt, low):
     policy = RetryPolicy(initial_wait=1.0, jitter=0.5)
