@@ -1,8 +1,9 @@
 """Alpaca's sequential ROUGE-L gate: rouge-score in a Python loop against RougeIndex.
 
     python benchmarks/rouge_gate.py --instructions data.jsonl --seeds seed_tasks.jsonl -n 2300
-    git show 33d32fb:pipeline/filters/rouge.py > /tmp/rouge_old.py
-    python benchmarks/rouge_gate.py --instructions ... --seeds ... --baseline /tmp/rouge_old.py
+    mkdir /tmp/old && for f in rouge rouge_kernels; do
+        git show a8457ea:pipeline/filters/$f.py > /tmp/old/$f.py; done
+    python benchmarks/rouge_gate.py --instructions ... --seeds ... --baseline /tmp/old/rouge.py
 
 Both runs start from the seed pool and gate the first N instructions in order (a fraction of
 them replaced by near-duplicate edits of earlier ones, so that some are dropped); the script
@@ -25,6 +26,7 @@ import random
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
 
 from rouge_score import rouge_scorer
 
@@ -123,15 +125,30 @@ def near_duplicates_of(pool: list[str], fresh: list[str], fraction: float) -> li
     return out
 
 
-def load_baseline(path: Path) -> type:
-    """RougeIndex from another version of pipeline/filters/rouge.py."""
-    spec = importlib.util.spec_from_file_location("rouge_baseline", path)
+def load_module(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise InputError(path, None, "not a Python module", "give the path of a rouge.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while it loads
     spec.loader.exec_module(module)
-    return module.RougeIndex
+    return module
+
+
+def load_baseline(path: Path) -> type:
+    """RougeIndex from another version of pipeline/filters/rouge.py. A rouge_kernels.py beside
+    it stands in for pipeline.filters.rouge_kernels while it loads (versions share no kernels)."""
+    kernels, name = path.with_name("rouge_kernels.py"), "pipeline.filters.rouge_kernels"
+    current = sys.modules.get(name)
+    if kernels.exists():
+        sys.modules[name] = load_module("rouge_kernels_baseline", kernels)
+    try:
+        return load_module("rouge_baseline", path).RougeIndex
+    finally:
+        if current is None:
+            sys.modules.pop(name, None)
+        else:
+            sys.modules[name] = current
 
 
 def time_saturated(

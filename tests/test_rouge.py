@@ -12,15 +12,10 @@ from rouge_score import rouge_scorer
 from rouge_score.tokenize import tokenize as rouge_tokenize
 
 from pipeline.errors import ConfigError
-from pipeline.filters import rouge, rouge_kernels
-from pipeline.filters.rouge import (
-    GateDecision,
-    RougeIndex,
-    f_by_table,
-    f_measure,
-    tokenize,
-    top_k_indices,
-)
+from pipeline.filters import rouge, rouge_chunk, rouge_kernels, rouge_prefix, rouge_vocab
+from pipeline.filters.rouge import GateDecision, RougeIndex, tokenize
+from pipeline.filters.rouge_kernels import f_measure, f_rows, top_k_indices
+from pipeline.filters.rouge_prefix import Postings
 
 SCORER = rouge_scorer.RougeScorer(["rougeL"])
 WORDS = ["give", "list", "the", "a", "of", "three", "five", "name", "write", "short", "story"]
@@ -120,15 +115,18 @@ def test_boundary_sweep_equals_rouge_score():
     assert len(triples) > 500 and naive_differs > 50
 
 
-@pytest.mark.parametrize("cand_len", [0, 1, 9, 10, 11, 20, 40])
-def test_f_by_table_equals_f_measure_bit_for_bit(cand_len):
-    # Every reachable (lcs, pool_len) pair: all the boundary cases of the sweep above included.
-    lcs, pool_len = np.meshgrid(np.arange(cand_len + 1), np.arange(41), indexing="ij")
-    keep = lcs <= pool_len
-    lcs, pool_len = lcs[keep].astype(np.int32), pool_len[keep].astype(np.int32)
-    ours = f_by_table(lcs, cand_len, pool_len, 41)
-    expected = f_measure(lcs, np.float64(cand_len), pool_len.astype(np.float64))
-    assert ours.tobytes() == expected.tobytes()
+@pytest.mark.parametrize("table_ratio", [0, 4, 10**9])  # always, when it pays, never a table
+@pytest.mark.parametrize("seed", range(3))
+def test_f_rows_equals_f_measure_bit_for_bit(monkeypatch, seed, table_ratio):
+    # Every reachable (lcs, size, col_len) up to 40 tokens: all the boundary sweep's included.
+    monkeypatch.setattr(rouge_kernels, "TABLE_RATIO", table_ratio)
+    rng = np.random.default_rng(seed)
+    sizes = [0, 1, 9, 10, 11, 20, 40, *rng.integers(0, 41, 9).tolist()]
+    col_len = np.arange(41, dtype=np.int32).repeat(3 + seed)
+    lcs = np.minimum(rng.integers(0, 41, (len(sizes), col_len.size)), col_len)
+    lcs = np.minimum(lcs, np.array(sizes)[:, None]).astype(np.int32)
+    expected = f_measure(lcs, np.array(sizes, dtype=np.float64)[:, None], col_len[None, :])
+    assert f_rows(lcs.copy(), sizes, col_len).tobytes() == expected.tobytes()
 
 
 @pytest.mark.parametrize(
@@ -191,8 +189,13 @@ def gate_case() -> tuple[list[str], list[str], list[GateDecision]]:
 PATHS = {"bound": (0.0, 0.0), "full": (2.0, 0.0), "adaptive": (0.3, 0.0)}
 
 
-def use_settings(monkeypatch, max_chunk=256, path="adaptive", threads=None, small_sort=1024):
-    """Monkeypatch the gate's tuning constants; `threads` forces "rapidfuzz" or "split" ones."""
+def use_settings(
+    monkeypatch, max_chunk=256, path="adaptive", threads=None, small_sort=1024, renumber=False
+):
+    """Monkeypatch the gate's tuning constants; `threads` forces "rapidfuzz" or "split" ones.
+
+    small_sort=0 selects every top k from the fewest candidates, even in small pools;
+    `renumber` renumbers the tokens at every gate() call."""
     monkeypatch.setattr(rouge, "MAX_CHUNK", max_chunk)
     monkeypatch.setattr(rouge, "MIN_CHUNK", min(rouge.MIN_CHUNK, max_chunk))
     drops, pool = PATHS[path]
@@ -202,6 +205,12 @@ def use_settings(monkeypatch, max_chunk=256, path="adaptive", threads=None, smal
         monkeypatch.setattr(rouge, "SERIAL_PAIRS", 0)
         monkeypatch.setattr(rouge, "PARALLEL_ROWS", 0 if threads == "rapidfuzz" else 10**9)
     monkeypatch.setattr(rouge_kernels, "SMALL_SORT", small_sort)
+    if small_sort == 0:
+        monkeypatch.setattr(rouge_chunk, "BLOCKS", 12)
+        monkeypatch.setattr(rouge_chunk, "MIN_PICK", 0)
+    if renumber:
+        monkeypatch.setattr(rouge_vocab, "RERANK_FROM", 1)
+        monkeypatch.setattr(rouge_vocab, "RERANK_GROWTH", 1)
 
 
 def run_gate(index: RougeIndex, candidates: list[str], batch: int | None) -> list[GateDecision]:
@@ -213,23 +222,23 @@ def run_gate(index: RougeIndex, candidates: list[str], batch: int | None) -> lis
 
 
 @pytest.mark.parametrize(
-    ("batch", "max_chunk", "path", "threads", "small_sort", "workers"),
+    ("batch", "max_chunk", "path", "threads", "small_sort", "workers", "renumber"),
     [
-        (None, 256, "full", None, 1024, -1),  # one call, one chunk
-        (None, 5, "full", None, 0, 1),  # many chunks: keeps cross chunk borders; top k by selection
-        (13, 256, "full", "rapidfuzz", 1024, -1),  # several calls, rapidfuzz threads forced on
-        (1, 256, "full", None, 0, 1),  # one candidate per call
-        (None, 256, "bound", None, 1024, -1),
-        (None, 5, "bound", "split", 0, 2),  # our threads over the pool
-        (13, 256, "adaptive", "rapidfuzz", 1024, -1),
-        (1, 256, "bound", None, 0, 1),
+        (None, 256, "full", None, 1024, -1, False),  # one call, one chunk
+        (None, 5, "full", None, 0, 1, False),  # many chunks: keeps cross chunk borders
+        (13, 256, "full", "rapidfuzz", 1024, -1, True),  # rapidfuzz threads; renumbered tokens
+        (1, 256, "full", None, 0, 1, False),  # one candidate per call
+        (None, 256, "bound", None, 1024, -1, False),
+        (None, 5, "bound", "split", 0, 2, False),  # our threads over the pool
+        (13, 256, "adaptive", "rapidfuzz", 1024, -1, True),
+        (1, 256, "bound", None, 0, 1, True),  # renumbered before every candidate
     ],
 )
 def test_gate_equals_sequential_reference(
-    monkeypatch, batch, max_chunk, path, threads, small_sort, workers
+    monkeypatch, batch, max_chunk, path, threads, small_sort, workers, renumber
 ):
     seeds, candidates, expected = gate_case()
-    use_settings(monkeypatch, max_chunk, path, threads, small_sort)
+    use_settings(monkeypatch, max_chunk, path, threads, small_sort, renumber)
     index = RougeIndex(workers=workers)
     index.extend(seeds)
     decisions = run_gate(index, candidates, batch)
@@ -291,9 +300,9 @@ def test_bounded_gate_equals_reference_when_saturated(
     monkeypatch, threshold, batch, max_chunk, path, table
 ):
     seeds, candidates, expected = saturated_case(threshold)
-    use_settings(monkeypatch, max_chunk, path)
+    use_settings(monkeypatch, max_chunk, path, renumber=batch is not None)
     if table:
-        monkeypatch.setattr(rouge, "TABLE_RATIO", 0)
+        monkeypatch.setattr(rouge_kernels, "TABLE_RATIO", 0)
     index = RougeIndex(threshold=threshold)
     index.extend(seeds)
     decisions = run_gate(index, candidates, batch)
@@ -341,14 +350,15 @@ def test_bounded_gate_equals_reference_on_stop_words(
 def test_bound_scores_few_pairs_exactly(monkeypatch):
     seeds, candidates, expected = saturated_case(0.7)
     use_settings(monkeypatch, path="bound")
-    verified = []
-    cpdist = rouge.lcs_pairs
-    monkeypatch.setattr(rouge, "lcs_pairs", lambda q, c: verified.append(len(q)) or cpdist(q, c))
+    monkeypatch.setattr(rouge, "LOOP_MAX", 10**9)  # every pair the search scores: one call each
+    scored = []
+    lcs_length = rouge.lcs_length
+    monkeypatch.setattr(rouge, "lcs_length", lambda a, b: scored.append(1) or lcs_length(a, b))
     index = RougeIndex()
     index.extend(seeds)
     assert_same_decisions(index.gate(candidates), expected)
-    # Against 20 pool items, 240 candidates would be 4,800 pairs without the bound.
-    assert 0 < sum(verified) < 0.1 * len(seeds) * len(candidates)
+    # Against 20 pool items, 240 candidates would be 4,800 pairs without the search.
+    assert 0 < len(scored) < 0.1 * len(seeds) * len(candidates)
 
 
 @pytest.mark.parametrize(
@@ -387,6 +397,131 @@ def test_overlap_counts_shared_tokens_with_multiplicity(pool, candidate, expecte
     index.extend(pool)
     index._postings.catch_up(index._codes)
     assert index._postings.overlap(index._encode(candidate)).tolist() == expected
+
+
+POOL = ["the cat sat", "the the cat", "a dog", "cat dog the", "the"]
+
+
+@pytest.mark.parametrize(
+    ("candidate", "floor", "extra", "items", "upper"),
+    [
+        ("the cat", 2, 2, [0, 1, 3], [2, 2, 2]),  # every term read: exact overlaps
+        ("the cat", 1, 2, [0, 1, 3, 4], [2, 2, 2, 1]),
+        ("the cat", 2, 0, [0, 1, 3], [2, 2, 2]),  # "cat" only, the rarer: "the" may add 1
+        ("The, the cat!", 3, 0, [1], [3]),  # the second "the" is the rarest term
+        ("the the the", 3, 0, [], []),  # no item has three
+        ("zebra the", 2, 0, [], []),  # "zebra" is in no item: none can share both
+        ("zebra the", 1, 0, [0, 1, 3, 4], [1, 1, 1, 1]),  # sharing one term: both are read
+        ("", 1, 2, [], []),
+    ],
+)
+def test_candidates_table(monkeypatch, candidate, floor, extra, items, upper):
+    monkeypatch.setattr(rouge_prefix, "PREFIX_EXTRA", extra)
+    index = RougeIndex()
+    index.extend(POOL)
+    index._postings.catch_up(index._codes)
+    got_items, got_upper = index._postings.candidates(index._encode(candidate), floor)
+    assert (got_items.tolist(), got_upper.tolist()) == (items, upper)
+
+
+@pytest.mark.parametrize("extra", [0, 1, 2, 100])
+@pytest.mark.parametrize("group_cells", [1, 1000, 1 << 18])  # codes counted one or more at a time
+def test_candidates_hold_every_item_sharing_enough(monkeypatch, extra, group_cells):
+    monkeypatch.setattr(rouge_prefix, "PREFIX_EXTRA", extra)
+    monkeypatch.setattr(rouge_prefix, "GROUP_CELLS", group_cells)
+    seeds, candidates, _ = saturated_case(0.7)
+    postings, index = Postings(), RougeIndex()
+    index.extend(seeds + candidates[:100])
+    postings.catch_up(index._codes)
+    for candidate in candidates[100:]:
+        code = index._encode(candidate)
+        overlap = postings.overlap(code)
+        for floor in range(1, len(code) + 1):
+            items, upper = postings.candidates(code, floor)
+            assert items.tolist() == sorted(set(items.tolist()))
+            assert set(np.flatnonzero(overlap >= floor)) <= set(items.tolist())
+            assert (upper >= overlap[items]).all()
+
+
+@pytest.mark.parametrize(
+    ("texts", "ranked"),
+    [
+        (["b a a", "a c"], ["a", "b", "c"]),  # "a" three times, then ties in their old order
+        (["x y", "y z y"], ["y", "x", "z"]),
+        (["q"], ["q"]),
+    ],
+)
+def test_renumbering_puts_frequent_tokens_first_and_keeps_every_score(monkeypatch, texts, ranked):
+    monkeypatch.setattr(rouge_vocab, "RERANK_FROM", 1)
+    index = RougeIndex()
+    index.extend(texts[:-1])
+    assert index.gate(texts[-1:])[0].kept  # one item joins through the gate
+    before = [index.scores(t).tolist() for t in texts]
+    index.gate([])  # renumbers
+    assert [index._vocab._chars[t] for t in ranked] == [chr(1 + i) for i in range(len(ranked))]
+    assert [index.scores(t).tolist() for t in texts] == before
+    assert index._first == {code: i for i, code in reversed(list(enumerate(index._codes)))}
+
+
+@pytest.mark.parametrize(
+    ("code", "keys"),
+    [("abc", ["a", "b", "c"]), ("aba", ["a", "b", "aa"]), ("aaa", ["a", "aa", "aaa"]), ("", [])],
+)
+def test_term_keys_number_the_copies_of_a_token(code, keys):
+    assert rouge_prefix.term_keys(code) == keys
+
+
+@pytest.mark.parametrize("path", ["full", "bound"])
+@pytest.mark.parametrize(
+    ("pool", "candidate", "expected"),
+    [
+        # Exact duplicates (the same tokens): the first in pool order.
+        (["a b", "List three fruits.", "x", "list THREE fruits!"], "List three fruits?", 1),
+        # Equal scores above the threshold: the first in pool order.
+        (["p q", "a b c d e x", "a b c d e y", "a b c d x e"], "a b c d e z", 1),
+        (["a b c d e y w", "a b c d e x"], "a b c d e z", 1),  # the higher score wins
+        (["c d", "the the a b", "the a b the"], "the the a b the", 1),  # repeated tokens
+    ],
+)
+def test_drop_names_the_first_nearest(monkeypatch, path, pool, candidate, expected):
+    use_settings(monkeypatch, path=path)
+    index = RougeIndex()
+    index.extend(pool)
+    decision = index.gate([candidate])[0]
+    scores = [SCORER.score(candidate, p)["rougeL"].fmeasure for p in pool]
+    assert not decision.kept
+    assert decision.most_similar == [(pool[expected], max(scores))]
+    assert scores.index(max(scores)) == expected
+
+
+@pytest.mark.parametrize(
+    ("blocks", "pick_ratio", "pair_budget"),
+    [
+        (12, 8, 4_000_000),  # picks the top k among a few columns
+        (12, 0, 4_000_000),  # always selects from the whole row
+        (10, 10**9, 4_000_000),  # picks even among many ties; as many blocks as k
+        (128, 8, 1),  # one row per cdist call: decisions span batches
+    ],
+)
+@pytest.mark.parametrize("case", ["gate", "saturated", "stop_words"])
+@pytest.mark.parametrize("path", ["full", "bound"])
+def test_keeps_evidence_by_every_route(monkeypatch, blocks, pick_ratio, pair_budget, case, path):
+    if case == "gate":
+        seeds, candidates, expected = gate_case()
+    elif case == "saturated":
+        seeds, candidates, expected = saturated_case(0.7)
+    else:
+        instructions = stop_word_heavy(random.Random(5), 240)
+        seeds, candidates = instructions[:40], instructions[40:]
+        expected = reference_gate(seeds, candidates)
+    use_settings(monkeypatch, 64, path)
+    monkeypatch.setattr(rouge_chunk, "BLOCKS", blocks)
+    monkeypatch.setattr(rouge_chunk, "MIN_PICK", 0)
+    monkeypatch.setattr(rouge_chunk, "PICK_RATIO", pick_ratio)
+    monkeypatch.setattr(rouge, "PAIR_BUDGET", pair_budget)
+    index = RougeIndex()
+    index.extend(seeds)
+    assert_same_decisions(run_gate(index, candidates, 50), expected)
 
 
 @pytest.mark.parametrize("path", ["full", "bound"])
@@ -435,6 +570,14 @@ def test_top_k_indices_equals_a_stable_sort(monkeypatch, seed, small_sort):
     for k in (1, 3, 10, 50):
         expected = np.argsort(-scores, kind="stable")[:k]
         assert top_k_indices(scores, k).tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("path", ["full", "bound"])
+def test_gate_from_an_empty_pool(monkeypatch, path):
+    candidates = ["Name three colours.", "", "name THREE colours!", "!!", "Name three fruits."]
+    candidates += ["name three colours", "a b c d e f g"]
+    use_settings(monkeypatch, path=path)
+    assert_same_decisions(RougeIndex().gate(candidates), reference_gate([], candidates))
 
 
 def test_empty_pool_keeps():
@@ -500,6 +643,19 @@ def test_tokenize_equals_rouge_score_on_random_unicode(seed):
     texts = [random_unicode(rng) for _ in range(5000)]
     assert [tokenize(t) for t in texts] == [rouge_tokenize(t, None) for t in texts]
     assert sum(bool(rouge_tokenize(t, None)) for t in texts) > 4000
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("nul", [False, True])  # a NUL in a text: one at a time instead
+def test_encode_all_equals_encode_one_at_a_time(seed, nul):
+    rng = random.Random(seed)
+    texts = [random_unicode(rng) for _ in range(2000)]
+    if nul:
+        texts[7] += "\0x y\0"
+    one_at_a_time, together = RougeIndex(), RougeIndex()
+    expected = [one_at_a_time._encode(t) for t in texts]
+    assert together._encode_all(texts) == expected
+    assert together._vocab._chars == one_at_a_time._vocab._chars
 
 
 @pytest.mark.parametrize(
