@@ -8,6 +8,7 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from flows.artifacts import publish_artifacts
 from pipeline.session import Session
 
 DEFAULT_BATCH = 256
@@ -15,8 +16,11 @@ DEFAULT_BATCH = 256
 
 @task(name="write-outputs", cache_policy=NO_CACHE)
 async def write_outputs(session: Session) -> dict[str, Any]:
-    """Replace every output file of the run directory atomically."""
-    return await session.write()
+    """Replace every output file of the run directory atomically, and publish the run's
+    summary as Prefect artifacts (shown on the flow run in the UI)."""
+    stats = await session.write()
+    await publish_artifacts(stats, session.run_dir.path)
+    return stats
 
 
 @task(name="stage", task_run_name="{name}", cache_policy=NO_CACHE)

@@ -7,6 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
+from pipeline.cli_data import export_command, template_command
+from pipeline.cli_estimate import estimate_app
+from pipeline.cli_report import report_command
 from pipeline.cli_run import run_app
 from pipeline.display import INTERRUPTED
 from pipeline.errors import InstructgenError
@@ -19,6 +22,10 @@ app = typer.Typer(
     help="Generate instruction-tuning data with LLMs: Self-Instruct, Unnatural Instructions.",
 )
 app.add_typer(run_app, name="run")
+app.command("template")(template_command)
+app.command("export")(export_command)
+app.command("report")(report_command)
+app.add_typer(estimate_app, name="estimate")
 
 
 @app.command("stub-server")

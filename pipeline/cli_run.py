@@ -10,6 +10,7 @@ import typer
 from pipeline.budget import BudgetReached
 from pipeline.config import RunConfig
 from pipeline.errors import ConfigError
+from pipeline.export import check_exports, export
 
 run_app = typer.Typer(help="Run a generation method.", rich_markup_mode=None)
 
@@ -53,6 +54,19 @@ NoPrefect = Annotated[
     bool, typer.Option("--no-prefect", help="Run without Prefect (faster start).")
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", help="No progress bar.")]
+Export = Annotated[
+    list[str],
+    typer.Option(
+        "--export",
+        help="After the run, also write this format into --out, repeatable: alpaca, sharegpt, "
+        "openai, superni, jsonl, parquet, dolly.",
+    ),
+]
+FieldMap = Annotated[
+    str | None,
+    typer.Option("--map", help="Field mapping for plain JSONL, e.g. instruction=q,output=a."),
+]
+CLI_ONLY = ("no_prefect", "quiet", "export")  # steer the command, never the run
 
 
 def _logit_bias(values: list[str]) -> dict[str, int]:
@@ -70,7 +84,7 @@ def _logit_bias(values: list[str]) -> dict[str, int]:
 
 def config_from_options(method: str, options: dict[str, Any]) -> RunConfig:
     """The RunConfig a command's options describe (options that only steer the CLI removed)."""
-    options = {k: v for k, v in options.items() if k not in ("no_prefect", "quiet")}
+    options = {k: v for k, v in options.items() if k not in CLI_ONLY}
     if options["model"] is None:
         if options["backend"] == "openai":
             raise ConfigError("--backend openai needs --model, e.g. --model gpt-4o-mini")
@@ -82,11 +96,14 @@ def config_from_options(method: str, options: dict[str, Any]) -> RunConfig:
 
 def _run(method: str, options: dict[str, Any]) -> None:
     """Build the config from a command's options and run it with the progress display."""
-    no_prefect, quiet = options["no_prefect"], options["quiet"]
+    no_prefect, quiet, exports = options["no_prefect"], options["quiet"], options["export"]
     config = config_from_options(method, options)
+    check_exports(exports)  # a typo is reported now, not after the run
     from pipeline import display
 
     stats = display.run_with_display(config, use_prefect=not no_prefect, quiet=quiet)
+    for path, count in export(Path(config.out), exports) if exports else []:
+        print(f"wrote {count} examples to {path}")
     if stats.get("stopped") == "budget":
         raise BudgetReached(config.max_cost or 0.0, stats["cost"]["usd"])
     if stats.get("stopped") not in ("target", "max_requests", "done"):
@@ -99,8 +116,14 @@ def run_self_instruct(
     target: Annotated[int, typer.Option(help="Stop when this many examples are kept.")] = 100,
     seed: Seed = 0,
     seeds: Annotated[
-        str | None, typer.Option(help="Seed tasks: self-instruct JSONL or Alpaca JSON/JSONL.")
+        str | None,
+        typer.Option(help="Seed tasks: a file or folder in any readable format, or a run dir."),
     ] = None,
+    seeds_format: Annotated[
+        str | None,
+        typer.Option(help="Format of --seeds (default: detected), e.g. superni, sharegpt."),
+    ] = None,
+    seeds_map: FieldMap = None,
     backend: BackendName = "stub",
     model: Model = None,
     base_url: BaseUrl = None,
@@ -130,6 +153,7 @@ def run_self_instruct(
     prices_file: PricesFile = None,
     no_prefect: NoPrefect = False,
     quiet: Quiet = False,
+    export: Export = [],  # noqa: B006
 ) -> None:
     """Self-Instruct as Stanford Alpaca ran it: 3 seed tasks in, up to 16 new tasks per prompt."""
     _run("self-instruct", dict(locals()))
@@ -159,7 +183,7 @@ def run_unnatural(
     logit_bias: LogitBias = [],  # noqa: B006
     prompts_per_request: PerRequest = None,
     rouge_threshold: Annotated[
-        float, typer.Option(help="ROUGE-L gate on core instructions; 1 turns it off.")
+        float, typer.Option(help="ROUGE-L gate on core examples; 1 turns it off.")
     ] = 0.7,
     min_words: int = 4,
     max_words: int = 150,
@@ -177,6 +201,7 @@ def run_unnatural(
     prices_file: PricesFile = None,
     no_prefect: NoPrefect = False,
     quiet: Quiet = False,
+    export: Export = [],  # noqa: B006
 ) -> None:
     """Unnatural Instructions: core examples from 3 demonstrations, outputs, reformulations."""
     _run("unnatural", dict(locals()))
@@ -188,9 +213,14 @@ def run_evol_instruct(
         str | None,
         typer.Option(
             "--from",
-            help="Instructions to evolve: Alpaca JSON/JSONL, seed tasks, or a run directory.",
+            help="Instructions to evolve: a file or folder in any readable format, or a run "
+            "directory.",
         ),
     ] = None,
+    from_format: Annotated[
+        str | None, typer.Option(help="Format of --from (default: detected).")
+    ] = None,
+    from_map: FieldMap = None,
     out: Out = Path("data/evol-instruct"),
     rounds: Annotated[int, typer.Option(help="Rounds of evolution.")] = 3,
     limit: Annotated[int | None, typer.Option(help="Evolve only the first N.")] = None,
@@ -227,6 +257,7 @@ def run_evol_instruct(
     prices_file: PricesFile = None,
     no_prefect: NoPrefect = False,
     quiet: Quiet = False,
+    export: Export = [],  # noqa: B006
 ) -> None:
     """Evol-Instruct (WizardLM): rounds of in-depth and in-breadth rewriting, with elimination."""
     options = dict(locals())

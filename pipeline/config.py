@@ -22,11 +22,15 @@ METHOD_DEFAULTS: dict[str, dict[str, float | int]] = {
 }
 # Settings only one method reads: another method's runs leave them out of their fingerprint.
 METHOD_FIELDS = {
-    "self-instruct": frozenset({"seeds", "num_prompt_instructions", "num_tasks"}),
+    "self-instruct": frozenset(
+        {"seeds", "seeds_format", "seeds_map", "num_prompt_instructions", "num_tasks"}
+    ),
     "unnatural": frozenset({"demos", "paraphrases", "output_max_tokens"}),
     "evol-instruct": frozenset(
         {
             "source",
+            "from_format",
+            "from_map",
             "limit",
             "sample",
             "rounds",
@@ -37,6 +41,9 @@ METHOD_FIELDS = {
         }
     ),
 }
+# Added after run directories were made without them: left out of the identity while unset, so
+# those directories still resume (what they read is in the fingerprint through its content).
+UNSET_OMITTED = frozenset({"seeds_format", "seeds_map", "from_format", "from_map"})
 
 # Settings that change how fast or how far a run goes, never what a request or a decision is:
 # they stay out of the fingerprint, so a run can be resumed with more concurrency or a new target.
@@ -69,6 +76,8 @@ class RunConfig:
     target: int = 100
     seed: int = 0
     seeds: str | None = None
+    seeds_format: str | None = None  # None: detected per file (pipeline/formats)
+    seeds_map: str | None = None  # --map instruction=FIELD,... for plain JSONL
     backend: str = "stub"
     model: str = "stub"
     base_url: str | None = None
@@ -99,6 +108,8 @@ class RunConfig:
     output_max_tokens: int = 1024
     # Evol-Instruct
     source: str | None = None
+    from_format: str | None = None
+    from_map: str | None = None
     limit: int | None = None
     sample: int | None = None
     rounds: int = 3
@@ -121,6 +132,7 @@ class RunConfig:
         for rule, message in self._rules():
             if not rule:
                 raise ConfigError(message)
+        self._check_formats()
         if self.prompts_per_request is None:
             # Alpaca packed 5 prompts into one legacy-completions call; chat takes one.
             object.__setattr__(self, "prompts_per_request", 5 if self.api == "completions" else 1)
@@ -129,6 +141,22 @@ class RunConfig:
                 "--prompts-per-request above 1 needs --api completions (the chat API takes one "
                 "prompt per call)"
             )
+
+    def _check_formats(self) -> None:
+        # Imported here: the format readers import the run directory, which imports this.
+        from pipeline.formats import check_format
+        from pipeline.formats.mapped import parse_mapping
+
+        for fmt, mapping, flag in (
+            (self.seeds_format, self.seeds_map, "--seeds-format"),
+            (self.from_format, self.from_map, "--from-format"),
+        ):
+            if fmt is not None:
+                check_format(fmt, flag)
+            if mapping is not None:
+                parse_mapping(mapping)
+                if fmt not in (None, "mapped"):
+                    raise ConfigError(f"--map reads plain JSONL; drop {flag} {fmt} or --map")
 
     def _rules(self) -> list[tuple[bool, str]]:
         def rate(name: str) -> tuple[bool, str]:
@@ -215,7 +243,11 @@ class RunConfig:
         """The settings that decide what is asked and what is kept."""
         foreign = set().union(*(f for m, f in METHOD_FIELDS.items() if m != self.method))
         skip = RUNTIME_FIELDS | foreign
-        d = {k: v for k, v in self.to_dict().items() if k not in skip}
+        d = {
+            k: v
+            for k, v in self.to_dict().items()
+            if k not in skip and not (k in UNSET_OMITTED and v is None)
+        }
         if self.backend != "stub":
             d = {k: v for k, v in d.items() if not k.startswith("stub_")}
         return d

@@ -183,6 +183,11 @@ def print_summary(config: RunConfig, stats: dict[str, Any]) -> None:
         REMOVED,
         STATS,
         *([CORE_FILE, FULL_FILE] if config.method == "unnatural" else []),
+        *(
+            ["report.html"]
+            if stats.get("stopped") in ("target", "max_requests", "done", "budget")
+            else []
+        ),
     ]
     table.add_row("files", ", ".join(f"{out}/{n}" for n in names))
     console.print(table)

@@ -48,7 +48,7 @@ class SelfInstructRecipe:
 
     def __init__(self, config: RunConfig):
         self.config = config
-        self.seeds = load_seeds(config.seeds)
+        self.seeds = load_seeds(config.seeds, config.seeds_format, config.seeds_map)
         self.template = load_template("self_instruct")
 
     def fingerprint_parts(self) -> dict[str, str]:

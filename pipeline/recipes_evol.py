@@ -13,20 +13,16 @@ from pipeline.filters.evol_rules import CopiedMarker, OnlyStopWords, SorryShort
 from pipeline.methods.evol import Answer, Equality, Evolve, Templates, next_pool, parse_weights
 from pipeline.seeds import load_seeds
 from pipeline.stages import Current, StageResult, StageSpec, build_map_judge, combined_stats
-from pipeline.store import KEPT, RunDir
+from pipeline.store import RunDir
 from pipeline.types import Drop, Example, content_hash
 
 
 def load_pool(config: RunConfig) -> list[Example]:
-    """The starting instructions: a data file, a run directory's kept.jsonl, or our seeds;
-    then the first --limit of them, or a seeded --sample in their original order."""
+    """The starting instructions: a data file or a folder of them (any format load_seeds
+    reads), a run directory's kept.jsonl, or our seeds; then the first --limit of them, or a
+    seeded --sample in their original order."""
     path = None if config.source is None else Path(config.source)
-    if path is not None and path.is_dir():
-        path = path / KEPT
-        if not path.exists():
-            fix = "pass a finished instructgen run directory, or a data file"
-            raise InputError(path.parent, None, f"has no {KEPT}", fix)
-    pool = load_seeds(path)
+    pool = load_seeds(path, config.from_format, config.from_map)
     if config.limit is not None:
         pool = pool[: config.limit]
     if config.sample is not None:

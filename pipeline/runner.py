@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from pipeline.backends.cached import CachedBackend
 from pipeline.budget import BudgetReached
+from pipeline.errors import InstructgenError
 from pipeline.judge import Method, Progress
 from pipeline.types import Completion, Drop, Example, Request
 
@@ -176,6 +177,12 @@ class Generation:
                 raise Abandoned(request.slot)
             try:
                 return await self.backend.pay(request, canonical)
+            except InstructgenError as e:
+                # A bad key, an unknown model, retries used up: every other request would fail
+                # the same way, so none is sent (the budget's refusal closes it by itself).
+                if not isinstance(e, BudgetReached):
+                    self._closing = True
+                raise
             finally:
                 # Refill the freed place at once, not when the loop next collects: while the
                 # judge works on a batch, requests must keep flowing.

@@ -20,6 +20,7 @@ from pipeline.config import RunConfig
 from pipeline.judge_process import JudgeProcess, LocalJudge
 from pipeline.prices import Price, price_for
 from pipeline.recipes import RECIPES
+from pipeline.report import write_report
 from pipeline.runner import AsyncJudge, Generation
 from pipeline.stages import NO_TARGET, Recipe, StageResult, StageSpec
 from pipeline.store import CACHE_FILE, RunDir
@@ -157,9 +158,12 @@ class Session:
         }
 
     async def write(self) -> dict[str, Any]:
-        """Write every output file atomically; returns the stats as written."""
+        """Write every output file atomically; returns the stats as written. The HTML report
+        is written once the run is over (it takes seconds at 50K examples, not for checkpoints)."""
         extra = self._session_stats()
         stats = await self.recipe.write(self.run_dir, self.done, self.generation, extra)
+        if self.complete:
+            write_report(self.run_dir.path)
         self._last_checkpoint = time.monotonic()
         return stats
 

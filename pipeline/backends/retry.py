@@ -8,7 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from pipeline.backends.base import Backend
 from pipeline.errors import RetriesExhausted, TransientBackendError
@@ -26,6 +26,9 @@ class RetryPolicy:
     """How often and how long to retry transient failures; `sleep` is injectable for tests."""
 
     max_attempts: int = 6
+    # 429s do not use up attempts: a provider that rate-limits for a long stretch slows the run
+    # down. A request gives up only after waiting this long on rate limits alone.
+    rate_limit_patience: float = 3600.0
     initial_wait: float = 1.0
     max_wait: float = 60.0
     jitter: float = 1.0
@@ -44,6 +47,22 @@ class RetryPolicy:
     def wait_for(self, attempt: int, retry_after: float | None) -> float:
         """The server's Retry-After wins when longer than our backoff; both capped at max_wait."""
         return min(self.max_wait, max(retry_after or 0.0, self.backoff(attempt)))
+
+
+def _rate_limited(exc: BaseException | None) -> bool:
+    return isinstance(exc, TransientBackendError) and exc.status == 429
+
+
+@dataclass
+class _Call:
+    """One request's retry budget: failures other than rate limits, and seconds waited on 429s."""
+
+    failures: int = 0
+    waited: float = 0.0
+
+    def count(self, exc: TransientBackendError) -> None:
+        if not _rate_limited(exc):
+            self.failures += 1
 
 
 class RetryingBackend:
@@ -69,20 +88,24 @@ class RetryingBackend:
         # `honoured`: the latest cool-down deadline this call has already waited out.
         honoured = await self._wait_cooldown(0.0)
         self.attempts += 1
+        call = _Call()
         try:
             return await self.inner.complete(request)
         except TransientBackendError as exc:
             honoured = self._start_cooldown(exc, honoured)
-            if self.policy.max_attempts <= 1:
+            call.count(exc)
+            if self._spent(call, exc):
                 raise RetriesExhausted(1, exc) from exc
-            await self.policy.sleep(self.policy.wait_for(1, exc.retry_after))
-        return await self._retry(request, honoured)
+            wait = self.policy.wait_for(1, exc.retry_after)
+            call.waited += wait if _rate_limited(exc) else 0.0
+            await self.policy.sleep(wait)
+        return await self._retry(request, honoured, call)
 
-    async def _retry(self, request: Request, honoured: float) -> Completion:
+    async def _retry(self, request: Request, honoured: float, call: _Call) -> Completion:
         """Attempts 2.. under tenacity, after a failed first attempt."""
         attempt_number = 1
         try:
-            async for attempt in self._retrying():
+            async for attempt in self._retrying(call):
                 with attempt:
                     attempt_number = attempt.retry_state.attempt_number + 1
                     honoured = await self._wait_cooldown(honoured)
@@ -92,10 +115,18 @@ class RetryingBackend:
                         return await self.inner.complete(request)
                     except TransientBackendError as exc:
                         honoured = self._start_cooldown(exc, honoured)
+                        call.count(exc)
                         raise
         except TransientBackendError as exc:
             raise RetriesExhausted(attempt_number, exc) from exc
         raise AssertionError("tenacity stopped without an outcome")  # pragma: no cover
+
+    def _spent(self, call: _Call, exc: BaseException | None) -> bool:
+        """Whether this call may try no more: rate limits spend patience, other failures
+        spend attempts."""
+        if _rate_limited(exc):
+            return call.waited >= self.policy.rate_limit_patience
+        return call.failures >= self.policy.max_attempts
 
     async def aclose(self) -> None:
         """Close the inner backend if it holds connections."""
@@ -103,19 +134,26 @@ class RetryingBackend:
         if close is not None:
             await close()
 
-    def _retrying(self) -> AsyncRetrying:
+    def _retrying(self, call: _Call) -> AsyncRetrying:
+        def stop(state: RetryCallState) -> bool:
+            return self._spent(call, state.outcome.exception() if state.outcome else None)
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            # tenacity's attempt n is our attempt n + 1.
+            seconds = self.policy.wait_for(
+                state.attempt_number + 1, getattr(exc, "retry_after", None)
+            )
+            call.waited += seconds if _rate_limited(exc) else 0.0
+            return seconds
+
         return AsyncRetrying(
             sleep=self.policy.sleep,
-            stop=stop_after_attempt(self.policy.max_attempts - 1),  # the first ran outside
-            wait=self._wait,
+            stop=stop,
+            wait=wait,
             retry=retry_if_exception_type(TransientBackendError),
             reraise=True,
         )
-
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        # tenacity's attempt n is our attempt n + 1.
-        return self.policy.wait_for(state.attempt_number + 1, getattr(exc, "retry_after", None))
 
     def _start_cooldown(self, exc: TransientBackendError, honoured: float) -> float:
         if exc.retry_after is None:

@@ -1,0 +1,129 @@
+"""What a report reads: a run directory's files, nothing else (no model, no network)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import InputError, InstructgenError
+from pipeline.store import KEPT, REMOVED, RUN_FILE, STATS
+
+ESTIMATE = "estimate.json"
+# Example drops shown per (filter, reason).
+DROP_EXAMPLES = 3
+# Drop.to_dict() writes filter and reason first: read them without parsing the whole line.
+_HEAD = re.compile(r'\{"filter": ("(?:[^"\\]|\\.)*"), "reason": ("(?:[^"\\]|\\.)*")')
+_FIX = "pass a run directory written by `instructgen run`"
+
+
+@dataclass
+class RunData:
+    """One run directory as the report sees it."""
+
+    path: Path
+    stats: dict[str, Any]
+    config: dict[str, Any]
+    kept: list[dict[str, Any]]
+    drop_examples: dict[tuple[str, str], list[dict[str, Any]]]
+    estimate: dict[str, Any] | None = None
+    fingerprint: str | None = None  # run.json's
+    # Evol only: every drop's operation, for elimination by operation.
+    drop_operations: list[str] = field(default_factory=list)
+
+    @property
+    def method(self) -> str:
+        return str(self.config.get("method") or (self.kept[0]["method"] if self.kept else ""))
+
+    @property
+    def name(self) -> str:
+        return self.path.name or str(self.path)
+
+
+def load_run(path: str | Path) -> RunData:
+    """Read stats.json, run.json, kept.jsonl, removed.jsonl and an optional estimate.json."""
+    path = Path(path)
+    if not path.is_dir():
+        raise InputError(path, None, "is not a directory", _FIX)
+    stats = _read_json(path / STATS, required=True)
+    if not isinstance(stats, dict):
+        raise InputError(path / STATS, None, "is not a JSON object", _FIX)
+    run = _read_json(path / RUN_FILE, required=False)
+    run = run if isinstance(run, dict) else {}
+    config = run.get("config") if isinstance(run.get("config"), dict) else {}
+    kept = [_slim(e) for e in _read_jsonl(path / KEPT)]
+    evol = config.get("method") == "evol-instruct"
+    examples, operations = _read_removed(path / REMOVED, evol)
+    estimate = _read_json(path / ESTIMATE, required=False)
+    fingerprint = run.get("fingerprint")
+    return RunData(path, stats, config, kept, examples, estimate, fingerprint, operations)
+
+
+def _slim(example: dict[str, Any]) -> dict[str, Any]:
+    """Only the nearest of the 10 most similar instructions is shown: drop the rest (memory)."""
+    meta = example.get("meta")
+    if isinstance(meta, dict) and isinstance(meta.get("most_similar"), list):
+        meta["most_similar"] = meta["most_similar"][:1]
+    return example
+
+
+def _read_json(file: Path, required: bool) -> Any:
+    if not file.exists():
+        if required:
+            raise InputError(file.parent, None, f"has no {file.name}", _FIX)
+        return None
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise InputError(file, None, f"is not valid JSON ({e})", _FIX) from None
+
+
+def _read_jsonl(file: Path):
+    if not file.exists():
+        raise InputError(file.parent, None, f"has no {file.name}", _FIX)
+    with file.open(encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if line.strip():
+                yield _parse_line(file, number, line)
+
+
+def _parse_line(file: Path, number: int, line: str) -> dict[str, Any]:
+    try:
+        return json.loads(line)
+    except ValueError:
+        raise InputError(file, number, "is not one JSON object", _FIX) from None
+
+
+def _read_removed(file: Path, evol: bool):
+    """A few example drops per (filter, reason); for Evol every drop's operation."""
+    examples: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    operations: list[str] = []
+    if not file.exists():
+        return examples, operations
+    with file.open(encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            head = None if evol else _HEAD.match(line)
+            if head is not None:
+                key = (json.loads(head.group(1)), json.loads(head.group(2)))
+                if len(examples[key]) < DROP_EXAMPLES:
+                    examples[key].append(_parse_line(file, number, line))
+                continue
+            if not line.strip():
+                continue
+            drop = _parse_line(file, number, line)
+            key = (drop.get("filter", ""), drop.get("reason", ""))
+            if len(examples[key]) < DROP_EXAMPLES:
+                examples[key].append(drop)
+            if evol:
+                meta = (drop.get("example") or {}).get("meta") or {}
+                operations.append(str(meta.get("operation", "?")))
+    return dict(examples), operations
+
+
+def load_runs(paths: list[str | Path]) -> list[RunData]:
+    if not paths:
+        raise InstructgenError("no run directory given; pass at least one RUN_DIR")
+    return [load_run(p) for p in paths]
