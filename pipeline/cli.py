@@ -11,6 +11,7 @@ from pipeline.cli_data import export_command, template_command
 from pipeline.cli_estimate import estimate_app
 from pipeline.cli_report import report_command
 from pipeline.cli_run import run_app
+from pipeline.cli_schedule import merge, schedule_app, serve
 from pipeline.display import INTERRUPTED
 from pipeline.errors import InstructgenError
 
@@ -25,6 +26,9 @@ app.add_typer(run_app, name="run")
 app.command("template")(template_command)
 app.command("export")(export_command)
 app.command("report")(report_command)
+app.add_typer(schedule_app, name="schedule")
+app.command("serve")(serve)
+app.command("merge")(merge)
 app.add_typer(estimate_app, name="estimate")
 
 

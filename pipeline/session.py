@@ -14,6 +14,7 @@ from pipeline.backends.base import Backend
 from pipeline.backends.cached import CachedBackend
 from pipeline.backends.registry import make_backend
 from pipeline.backends.retry import RetryingBackend, RetryPolicy
+from pipeline.backends.shared_limit import current_wrapper
 from pipeline.budget import Budget, BudgetedBackend
 from pipeline.cache import RequestCache
 from pipeline.config import RunConfig
@@ -56,11 +57,17 @@ class Session:
         backend: Backend | None = None,
         policy: RetryPolicy | None = None,
         on_progress: Callable[[Session], None] | None = None,
+        wrap: Callable[[Backend], Backend] | None = None,
     ) -> Session:
         """Check everything a run needs before the first request is sent."""
         recipe = RECIPES[config.method](config)
         fingerprint = config.fingerprint(**recipe.fingerprint_parts())
         inner = backend if backend is not None else make_backend(config)
+        wrap = wrap or current_wrapper()
+        if wrap is not None:
+            # A limit shared with other runs: under the retries (each attempt takes a slot),
+            # above nothing else (cached answers take none).
+            inner = wrap(inner)
         run_dir = RunDir(config.out)
         resumed = run_dir.open(config, fingerprint)
         try:
