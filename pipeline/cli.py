@@ -45,22 +45,33 @@ def stub_server(
     malformed_rate: float = 0.0,
     duplicate_rate: float = 0.0,
     truncated_rate: float = 0.0,
+    faults: Annotated[
+        str, typer.Option(help='Scripted faults for the next requests, e.g. "503*3,reset,hang".')
+    ] = "",
+    rpm: Annotated[
+        float | None, typer.Option(help="Enforce requests per minute (429 + Retry-After).")
+    ] = None,
+    tpm: Annotated[
+        float | None, typer.Option(help="Enforce tokens per minute (prompt + max_tokens).")
+    ] = None,
+    limit_window: Annotated[
+        float, typer.Option(help="Seconds' worth of the per-minute limits allowed at once.")
+    ] = 60.0,
+    rate_limit_seconds: Annotated[
+        float, typer.Option(help="Answer every request 429 for this long after the first.")
+    ] = 0.0,
+    api_key: Annotated[
+        str | None, typer.Option(help="Answer 401 unless this bearer token is sent.")
+    ] = None,
+    strict_model: Annotated[
+        bool, typer.Option(help="Answer 404 for any model other than stub.")
+    ] = False,
 ) -> None:
     """Serve the stub model as an OpenAI-compatible HTTP server on 127.0.0.1."""
+    options = dict(locals())
     from pipeline.backends.stub_server import run_server
 
-    run_server(
-        host="127.0.0.1",
-        port=port,
-        latency_ms=latency_ms,
-        error_rate=error_rate,
-        rate_limit_rate=rate_limit_rate,
-        retry_after=retry_after,
-        seed=seed,
-        malformed_rate=malformed_rate,
-        duplicate_rate=duplicate_rate,
-        truncated_rate=truncated_rate,
-    )
+    run_server(host="127.0.0.1", **options)
 
 
 def _fail(message: str, code: int) -> int:

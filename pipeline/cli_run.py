@@ -50,6 +50,14 @@ PriceOut = Annotated[float | None, typer.Option(help="USD per 1M completion toke
 PricesFile = Annotated[
     str | None, typer.Option(help='JSON prices: {"model": [in, out]} USD per 1M tokens.')
 ]
+Rpm = Annotated[
+    float | None,
+    typer.Option(help="Requests per minute your account allows: requests are spaced under it."),
+]
+Tpm = Annotated[
+    float | None,
+    typer.Option(help="Tokens per minute your account allows (prompt + max_tokens, estimated)."),
+]
 NoPrefect = Annotated[
     bool, typer.Option("--no-prefect", help="Run without Prefect (faster start).")
 ]
@@ -142,6 +150,8 @@ def run_self_instruct(
     concurrency: Concurrency = 8,
     max_attempts: Attempts = 6,
     timeout: Timeout = 120.0,
+    rpm: Rpm = None,
+    tpm: Tpm = None,
     max_requests: MaxRequests = None,
     stub_malformed_rate: float = 0.0,
     stub_duplicate_rate: float = 0.0,
@@ -190,6 +200,8 @@ def run_unnatural(
     concurrency: Concurrency = 8,
     max_attempts: Attempts = 6,
     timeout: Timeout = 120.0,
+    rpm: Rpm = None,
+    tpm: Tpm = None,
     max_requests: MaxRequests = None,
     stub_malformed_rate: float = 0.0,
     stub_duplicate_rate: float = 0.0,
@@ -248,6 +260,8 @@ def run_evol_instruct(
     concurrency: Concurrency = 8,
     max_attempts: Attempts = 6,
     timeout: Timeout = 120.0,
+    rpm: Rpm = None,
+    tpm: Tpm = None,
     stub_malformed_rate: float = 0.0,
     stub_duplicate_rate: float = 0.0,
     stub_truncated_rate: float = 0.0,

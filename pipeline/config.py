@@ -63,6 +63,8 @@ RUNTIME_FIELDS = frozenset(
         "price_out",
         "prices_file",
         "max_cost",
+        "rpm",
+        "tpm",
     }
 )
 
@@ -122,6 +124,9 @@ class RunConfig:
     price_out: float | None = None
     prices_file: str | None = None
     max_cost: float | None = None
+    # Client-side pacing under the provider's stated limits (pipeline/backends/ratelimit.py).
+    rpm: float | None = None
+    tpm: float | None = None
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -226,6 +231,8 @@ class RunConfig:
                 "--price-in and --price-out must not be negative",
             ),
             (self.max_cost is None or self.max_cost > 0, "--max-cost must be positive"),
+            (self.rpm is None or self.rpm > 0, f"--rpm must be positive, got {self.rpm}"),
+            (self.tpm is None or self.tpm > 0, f"--tpm must be positive, got {self.tpm}"),
             rate("stub_malformed_rate"),
             rate("stub_duplicate_rate"),
             rate("stub_truncated_rate"),

@@ -12,6 +12,7 @@ from typing import Any
 
 from pipeline.backends.base import Backend
 from pipeline.backends.cached import CachedBackend
+from pipeline.backends.ratelimit import RateLimitedBackend
 from pipeline.backends.registry import make_backend
 from pipeline.backends.retry import RetryingBackend, RetryPolicy
 from pipeline.backends.shared_limit import current_wrapper
@@ -63,15 +64,19 @@ class Session:
         recipe = RECIPES[config.method](config)
         fingerprint = config.fingerprint(**recipe.fingerprint_parts())
         inner = backend if backend is not None else make_backend(config)
+        if config.rpm or config.tpm:
+            # Below the retry policy: every attempt counts against the provider's limits.
+            inner = RateLimitedBackend(inner, rpm=config.rpm, tpm=config.tpm)
         wrap = wrap or current_wrapper()
         if wrap is not None:
             # A limit shared with other runs: under the retries (each attempt takes a slot),
             # above nothing else (cached answers take none).
             inner = wrap(inner)
         run_dir = RunDir(config.out)
-        resumed = run_dir.open(config, fingerprint)
+        resumed = run_dir.open(config, fingerprint, record=False)
         try:
             cache = RequestCache(run_dir.file(CACHE_FILE))
+            run_dir.record(config, fingerprint)  # only once the whole folder is usable
         except BaseException:
             run_dir.close()
             raise

@@ -5,17 +5,21 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from pipeline.config import RunConfig
 from pipeline.errors import ConfigError
+from pipeline.secrets import redact_url
 
 RUN_FILE, CACHE_FILE = "run.json", "cache.sqlite"
 KEPT, REMOVED, STATS, ALPACA = "kept.jsonl", "removed.jsonl", "stats.json", "alpaca.json"
+LOCK_FILE = ".lock"
+# atomic_write's temp files (mkstemp: ".NAME." + 8 random characters + ".tmp").
+_TEMP_FILE = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
 
 
 def _current_umask() -> int:
@@ -48,16 +52,6 @@ def jsonl_lines(records: Iterable[dict[str, Any]]) -> Iterable[str]:
         yield json.dumps(r, ensure_ascii=False) + "\n"
 
 
-def _redact_url(url: str | None) -> str | None:
-    """Drop user:password from a base URL before it reaches disk."""
-    if not url:
-        return url
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = host + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 class RunDir:
     """One run's folder. Holds an exclusive lock while a process works in it."""
 
@@ -68,26 +62,46 @@ class RunDir:
     def file(self, name: str) -> Path:
         return self.path / name
 
-    def open(self, config: RunConfig, fingerprint: str) -> bool:
-        """Create or reopen the folder; returns True when resuming. Refuses an unsafe resume."""
+    def open(self, config: RunConfig, fingerprint: str, record: bool = True) -> bool:
+        """Create or reopen the folder; returns True when resuming. Refuses an unsafe resume.
+
+        With `record=False` run.json is left as it is until `record()`: the caller checks the
+        rest of the folder (the cache) first, so a refused run changes nothing."""
         if self.path.exists() and not self.path.is_dir():
             raise ConfigError(f"--out {self.path} is a file; pass a directory path")
         run_file = self.file(RUN_FILE)
-        if self.path.is_dir() and any(self.path.iterdir()) and not run_file.exists():
+        # A run killed before its run.json was written leaves only its lock and temp files.
+        if self.path.is_dir() and not run_file.exists() and not self._only_leftovers():
             raise ConfigError(
                 f"--out {self.path} exists and is not an instructgen run directory "
                 f"(no {RUN_FILE}); choose a new or empty --out"
             )
         self.path.mkdir(parents=True, exist_ok=True)
         self._lock()
+        self._remove_stale_temp_files()
         resuming = run_file.exists()
         if resuming:
             self._check_resume(config, fingerprint)
-        self._write_run_file(config, fingerprint)
+        if record:
+            self.record(config, fingerprint)
         return resuming
 
+    def record(self, config: RunConfig, fingerprint: str) -> None:
+        """Write run.json: this run's config (no secrets) and fingerprint."""
+        self._write_run_file(config, fingerprint)
+
+    def _only_leftovers(self) -> bool:
+        return all(p.name == LOCK_FILE or _TEMP_FILE.fullmatch(p.name) for p in self.path.iterdir())
+
+    def _remove_stale_temp_files(self) -> None:
+        """Temp files of writes a killed process never finished. Safe only under the lock: no
+        other run writes here now (flock is released by the kernel when its holder dies)."""
+        for p in self.path.iterdir():
+            if _TEMP_FILE.fullmatch(p.name):
+                p.unlink(missing_ok=True)
+
     def _lock(self) -> None:
-        fd = os.open(self.file(".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.file(LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -125,7 +139,7 @@ class RunDir:
 
     def _write_run_file(self, config: RunConfig, fingerprint: str) -> None:
         cfg = config.to_dict()
-        cfg["base_url"] = _redact_url(cfg.get("base_url"))
+        cfg["base_url"] = redact_url(cfg.get("base_url"))
         doc = {"instructgen_run": 1, "fingerprint": fingerprint, "config": cfg}
         atomic_write(self.file(RUN_FILE), [json.dumps(doc, indent=2, ensure_ascii=False) + "\n"])
 

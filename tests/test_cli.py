@@ -1,6 +1,10 @@
 """The command as a user meets it: one-line errors with exit 2, and a real run."""
 
 import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -18,39 +22,133 @@ SEED_LINE = (
 )
 
 
-def _bad_seeds(tmp_path):
+def _seeds(tmp_path, content: bytes | str):
+    """--seeds pointing at a file with this content."""
     path = tmp_path / "seeds.jsonl"
-    path.write_text(SEED_LINE + "{not json\n")
-    return ["--seeds", str(path)], "seeds.jsonl:2"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return ["--seeds", str(path)]
+
+
+def _bad_seeds(tmp_path):
+    return _seeds(tmp_path, SEED_LINE + "{not json\n"), "seeds.jsonl:2"
 
 
 def _missing_seeds(tmp_path):
     return ["--seeds", str(tmp_path / "nope.jsonl")], "nope.jsonl"
 
 
-CASES = [
-    ("unknown backend", lambda p: (["--backend", "gpt"], "unknown backend 'gpt'")),
-    ("not a number", lambda p: (["--target", "many"], "Invalid value for '--target'")),
-    ("unknown option", lambda p: (["--colour", "red"], "No such option")),
-    ("openai without model", lambda p: (["--backend", "openai"], "needs --model")),
-    ("zero target", lambda p: (["--target", "0"], "--target must be at least 1")),
-    ("bad logit bias", lambda p: (["--logit-bias", "x"], "TOKEN_ID:BIAS")),
-    ("malformed seed file", _bad_seeds),
-    ("missing seed file", _missing_seeds),
-]
-
-
-@pytest.mark.parametrize("name, case", CASES, ids=[c[0] for c in CASES])
-def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, name, case):
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    args, expected = case(tmp_path)
+def _previous_run(tmp_path, *args: str) -> Path:
+    """A finished small run in tmp_path/run, for the cases about an existing run directory."""
     out = tmp_path / "run"
+    assert run_cli(out, "--target", "5", "--judge", "inline", *args) == 0
+    return out
+
+
+def _replace_cache(tmp_path, content: bytes | None):
+    out = _previous_run(tmp_path)
+    cache = out / "cache.sqlite"
+    cache.unlink()
+    if content is None:  # another program's SQLite database
+        db = sqlite3.connect(cache)
+        db.execute("CREATE TABLE notes (text)")
+        db.commit()
+        db.close()
+    else:
+        cache.write_bytes(content)
+
+
+_HOLDERS: list[subprocess.Popen] = []
+HOLD_LOCK = (
+    "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR); "
+    "fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)"
+)
+
+
+def _in_use(tmp_path):
+    """Another live process holds the run directory's lock."""
+    out = _previous_run(tmp_path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(out / ".lock")], stdout=subprocess.PIPE
+    )
+    _HOLDERS.append(holder)
+    assert holder.stdout.readline() == b"locked\n"
+
+
+@pytest.fixture(autouse=True)
+def _stop_lock_holders():
+    yield
+    while _HOLDERS:
+        holder = _HOLDERS.pop()
+        holder.kill()
+        holder.wait()
+
+
+HUGE = SEED_LINE + '{"instruction": "' + "x" * (1 << 20) + '"}\n'
+# name, setup(tmp_path) -> extra arguments, and what the one line must name (file:line or
+# flag, problem). Every case exits 2 and leaves --out exactly as it was (or absent).
+CASES = [
+    ("unknown backend", lambda p: ["--backend", "gpt"], ["unknown backend 'gpt'"]),
+    ("not a number", lambda p: ["--target", "many"], ["Invalid value for '--target'"]),
+    ("unknown option", lambda p: ["--colour", "red"], ["No such option"]),
+    ("openai without model", lambda p: ["--backend", "openai"], ["needs --model"]),
+    ("zero target", lambda p: ["--target", "0"], ["--target must be at least 1"]),
+    ("bad logit bias", lambda p: ["--logit-bias", "x"], ["TOKEN_ID:BIAS"]),
+    ("zero concurrency", lambda p: ["--concurrency", "0"], ["--concurrency must be 1 to"]),
+    ("zero timeout", lambda p: ["--timeout", "0"], ["--timeout must be positive"]),
+    ("temperature too high", lambda p: ["--temperature", "3"], ["--temperature must be"]),
+    ("malformed seed file", lambda p: _bad_seeds(p)[0], ["seeds.jsonl:2", "JSON"]),
+    ("missing seed file", lambda p: _missing_seeds(p)[0], ["nope.jsonl", "no such file"]),
+    ("empty seed file", lambda p: _seeds(p, ""), ["seeds.jsonl", "empty"]),
+    ("non-UTF-8 seed file", lambda p: _seeds(p, SEED_LINE.encode() + b'{"i": "\xff"}\n'),
+     ["seeds.jsonl:2", "UTF-8"]),
+    ("wrong schema", lambda p: _seeds(p, '{"instruction": 5, "instances": []}\n'),
+     ["seeds.jsonl:1"]),
+    ("duplicate ids", lambda p: _seeds(p, SEED_LINE * 2), ["seeds.jsonl:2", "duplicate"]),
+    ("huge line", lambda p: _seeds(p, HUGE), ["seeds.jsonl:2", "1 MB"]),
+    ("resume with another config",
+     lambda p: [_previous_run(p)] and ["--temperature", "0.5"],
+     ["different config", "temperature: 1.0 -> 0.5", "new --out"]),
+    ("corrupt cache", lambda p: _replace_cache(p, b"garbage" * 999) or [],
+     ["cache.sqlite", "unreadable request cache"]),
+    ("corrupt cache, resumed with a new target",
+     lambda p: _replace_cache(p, b"garbage" * 999) or ["--target", "9"],
+     ["cache.sqlite", "unreadable request cache"]),
+    ("foreign cache", lambda p: _replace_cache(p, None) or [],
+     ["cache.sqlite", "not an instructgen request cache"]),
+    ("run directory in use", lambda p: _in_use(p) or [], ["another instructgen process"]),
+    ("unreadable run file",
+     lambda p: (_previous_run(p) / "run.json").write_text("{oops") and [],
+     ["run.json", "unreadable run file"]),
+    ("--out is a file", lambda p: (p / "run").write_text("x") and [], ["is a file"]),
+    ("--out is someone's folder",
+     lambda p: (p / "run").mkdir() or ((p / "run" / "notes.txt").write_text("x") and []),
+     ["not an instructgen run directory"]),
+]  # fmt: skip
+
+
+def snapshot(out: Path) -> dict[str, bytes] | None:
+    """Every file under `out` with its bytes; None when there is no such directory."""
+    if not out.is_dir():
+        return {"": out.read_bytes()} if out.exists() else None
+    return {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "setup, expected",
+    [pytest.param(c[1], c[2], id=c[0]) for c in CASES],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, setup, expected):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    args = setup(tmp_path)
+    out = tmp_path / "run"
+    before = snapshot(out)
+    capsys.readouterr()
     code = run_cli(out, *args)
     err = capsys.readouterr().err.strip()
-    assert code == 2
-    assert expected in err and err.startswith("instructgen: error:")
+    assert code == 2, err
+    assert all(e in err for e in expected) and err.startswith("instructgen: error:"), err
     assert len(err.splitlines()) == 1
-    assert not out.exists(), "nothing is written for bad input"
+    assert snapshot(out) == before, "the run directory is left as it was"
 
 
 def test_openai_without_key_names_the_fix(tmp_path, capsys, monkeypatch):

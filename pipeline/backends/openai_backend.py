@@ -13,6 +13,7 @@ from typing import Any
 import openai
 
 from pipeline.errors import BackendError, ConfigError, TransientBackendError
+from pipeline.secrets import redact_url, scrub
 from pipeline.types import Choice, Completion, Request, Usage
 
 SLOT_HEADER = "X-Instructgen-Slot"
@@ -59,7 +60,7 @@ class OpenAIBackend:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
-        return f"OpenAIBackend(model={self.model!r}, base_url={self.base_url!r})"
+        return f"OpenAIBackend(model={self.model!r}, base_url={redact_url(self.base_url)!r})"
 
     def _api_key(self) -> str:
         # Read on demand so the key never sits in an attribute of this object.
@@ -134,6 +135,12 @@ class OpenAIBackend:
         return body
 
     def _map_error(self, exc: openai.APIError, model: str) -> Exception:
+        mapped = self._classify(exc, model)
+        # A provider may echo the key or the URL's credentials in its message.
+        mapped.args = (scrub(str(mapped), os.environ.get(self.api_key_env), self.base_url),)
+        return mapped
+
+    def _classify(self, exc: openai.APIError, model: str) -> Exception:
         if isinstance(exc, openai.APITimeoutError):
             return TransientBackendError(f"timed out after {self.timeout:g}s")
         if isinstance(exc, openai.APIConnectionError):
@@ -168,7 +175,7 @@ class OpenAIBackend:
         )
 
     def _where(self) -> str:
-        return self.base_url or "the OpenAI API"
+        return redact_url(self.base_url) or "the OpenAI API"
 
 
 def _messages(request: Request) -> list[dict[str, str]]:

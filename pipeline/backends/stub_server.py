@@ -1,11 +1,13 @@
 """The stub model as an OpenAI-compatible HTTP server on 127.0.0.1: a plain ASGI app on uvicorn.
 
-It lets the real OpenAI backend, its retries and its errors be exercised offline, with latency
-and injected faults (429 with Retry-After, 500, 503) drawn from a seeded RNG."""
+It lets the real OpenAI backend, its retries and its errors be exercised offline: latency,
+random faults (429 with Retry-After, 500, 503) from a seeded RNG, scripted faults and rate limits
+(pipeline/backends/stub_faults.py), a required API key and strict model names. Like a provider,
+it stops working for a client that has gone: an answer whose client disconnected during its
+latency is neither sent nor counted as answered (it is counted as abandoned)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 import socket
@@ -13,23 +15,45 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
 
+from pipeline.backends.stub_faults import (
+    ClientGone,
+    FaultPlan,
+    HTTPError,
+    Limits,
+    Presence,
+    Reset,
+    cut_off,
+    fault_error,
+    reset_connection,
+)
+from pipeline.backends.stub_wire import (
+    models_body,
+    read_body,
+    request_from_body,
+    response_body,
+    send_json,
+)
 from pipeline.errors import ConfigError
 from pipeline.types import Completion, Request, content_hash
+
+__all__ = ["HTTPError", "ServerOptions", "StubApp", "StubServer", "request_from_body", "run_server"]
 
 Answer = Callable[[Request], Completion]
 SLOT_HEADER = b"x-instructgen-slot"
 ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/completions": "completions"}
 RATES = ("error_rate", "rate_limit_rate", "malformed_rate", "duplicate_rate", "truncated_rate")
+HANG_LIMIT = 3600.0  # seconds a hung request waits for its client to give up
+MALFORMED_BODY = b'{"id": "chatcmpl-cut", "object": "chat.completion", "choices": [{"ind'
 
 
 @dataclass(frozen=True)
 class ServerOptions:
-    """Latency, injected HTTP faults and the stub model's own fault rates."""
+    """Latency, injected HTTP faults, rate limits and the stub model's own fault rates."""
 
     latency_ms: float = 0.0
     error_rate: float = 0.0
@@ -40,6 +64,14 @@ class ServerOptions:
     duplicate_rate: float = 0.0
     truncated_rate: float = 0.0
     model: str = "stub"
+    faults: str = ""  # a fault plan, e.g. "503*3,reset,hang" (see stub_faults)
+    rpm: float | None = None
+    tpm: float | None = None
+    limit_window: float = 60.0  # seconds of the per-minute limits a full bucket holds
+    rate_limit_seconds: float = 0.0  # everything gets 429 this long after the first request
+    api_key: str | None = None  # when set, any other bearer token gets 401
+    strict_model: bool = False  # a model other than `model` gets 404, as OpenAI answers
+    echo_key: bool = False  # error messages repeat the bearer token (a careless provider)
 
     def __post_init__(self) -> None:
         for name in RATES:
@@ -47,19 +79,33 @@ class ServerOptions:
                 raise ConfigError(f"--{name.replace('_', '-')} must be between 0 and 1")
         if self.error_rate + self.rate_limit_rate > 1.0:
             raise ConfigError("--error-rate plus --rate-limit-rate must not exceed 1")
-        if min(self.latency_ms, self.retry_after) < 0:
-            raise ConfigError("--latency-ms and --retry-after must not be negative")
+        if min(self.latency_ms, self.retry_after, self.rate_limit_seconds) < 0:
+            raise ConfigError(
+                "--latency-ms, --retry-after and --rate-limit-seconds must not be negative"
+            )
+        if any(v is not None and v <= 0 for v in (self.rpm, self.tpm)) or self.limit_window <= 0:
+            raise ConfigError("--rpm, --tpm and --limit-window must be positive")
+        FaultPlan(self.faults)  # a bad plan is refused when the options are built
+
+    def limits(self) -> Limits:
+        return Limits(
+            self.rpm, self.tpm, self.limit_window, self.rate_limit_seconds, self.retry_after
+        )
 
 
 @dataclass
 class ServerStats:
-    """What the server saw; a cache key is the sha256 of the canonical body plus the slot."""
+    """What the server saw; a cache key is the sha256 of the canonical body plus the slot.
+    `answered` counts answers sent; `abandoned` requests whose client left before theirs."""
 
     requests: int = 0
     served: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)
     seen: Counter[str] = field(default_factory=Counter)
     answered: Counter[str] = field(default_factory=Counter)
+    answered_slots: set[str] = field(default_factory=set)
+    abandoned: int = 0
     clients: set[str] = field(default_factory=set)
 
     def to_dict(self) -> dict[str, Any]:
@@ -68,24 +114,15 @@ class ServerStats:
             "requests": self.requests,
             "served": dict(self.served),
             "errors": dict(self.errors),
+            "faults": dict(self.faults),
+            "abandoned": self.abandoned,
             "connections": len(self.clients),
             "keys": len(self.seen),
             "keys_seen_more_than_once": sum(n > 1 for n in self.seen.values()),
             "keys_answered_more_than_once": sum(n > 1 for n in self.answered.values()),
             "seen_per_key": dict(self.seen),
+            "answered_slots": sorted(self.answered_slots),
         }
-
-
-class HTTPError(Exception):
-    """An error response in OpenAI's shape: {"error": {"message", "type", "code"}}."""
-
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers or {}
-
-    def body(self) -> dict[str, Any]:
-        kind = "invalid_request_error" if self.status < 500 else "server_error"
-        return {"error": {"message": self.message, "type": kind, "param": None, "code": None}}
 
 
 def stub_answer(options: ServerOptions) -> Answer:
@@ -104,18 +141,32 @@ class StubApp:
         self.answer = answer or stub_answer(self.options)
         self.stats = ServerStats()
         self._faults = random.Random(self.options.seed)
+        self._plan = FaultPlan(self.options.faults)
+        self._limits = self.options.limits()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":  # uvicorn runs with lifespan off; nothing else is served
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
+        gone = Presence(receive, send)
         try:
-            payload, status, headers = await self._route(scope, body), 200, {}
+            payload, status, headers = await self._route(scope, body, gone), 200, {}
         except HTTPError as exc:
+            self.stats.errors[str(exc.status)] += 1
+            if self.options.echo_key:
+                exc.message += f" (key sent: {_bearer(scope)})"
             payload, status, headers = exc.body(), exc.status, exc.headers
-        await _send_json(send, status, payload, headers)
+        except ClientGone:
+            self.stats.abandoned += 1
+            return
+        except Reset:
+            await reset_connection(send, gone)
+            return
+        finally:
+            gone.close()
+        await send_json(send, status, payload, headers)
 
-    async def _route(self, scope: dict[str, Any], body: bytes) -> dict[str, Any]:
+    async def _route(self, scope: dict[str, Any], body: bytes, gone: Presence) -> Any:
         path, method = scope["path"].rstrip("/"), scope["method"]
         if path == "/stats" and method == "GET":
             return self.stats.to_dict()
@@ -123,15 +174,16 @@ class StubApp:
         if scope.get("client"):
             self.stats.clients.add(str(scope["client"]))
         if path == "/v1/models" and method == "GET":
+            self._check_key(scope)
             self.stats.served["models"] += 1
-            return _models_body(self.options.model)
+            return models_body(self.options.model)
         if path not in ENDPOINTS:
             raise HTTPError(404, f"no route {method} {path}")
         if method != "POST":
             raise HTTPError(405, f"{path} takes POST")
-        return await self._complete(ENDPOINTS[path], scope, body)
+        return await self._complete(ENDPOINTS[path], scope, body, gone)
 
-    async def _complete(self, api: str, scope: dict[str, Any], raw: bytes) -> dict[str, Any]:
+    async def _complete(self, api: str, scope: dict[str, Any], raw: bytes, gone: Presence) -> Any:
         try:
             body = json.loads(raw)
         except ValueError as exc:
@@ -141,116 +193,65 @@ class StubApp:
         slot = dict(scope["headers"]).get(SLOT_HEADER, b"").decode("latin-1")
         key = content_hash({"body": body, "slot": slot})
         self.stats.seen[key] += 1
+        self._check_key(scope)
         request = request_from_body(api, body, slot)
-        if self.options.latency_ms:
-            await asyncio.sleep(self.options.latency_ms / 1000)
+        self._check_model(request.model)
+        self._limits.check(request)  # a provider counts a request against its limits on arrival
+        fault = self._plan.next()
+        if fault != "ok":
+            self.stats.faults[fault] += 1
+        latency = HANG_LIMIT if fault == "hang" else self.options.latency_ms / 1000
+        if latency:
+            await gone.wait(latency)
+        if fault == "hang":
+            raise ClientGone
+        return self._answer(api, key, request, fault, gone)
+
+    def _answer(self, api: str, key: str, request: Request, fault: str, gone: Presence) -> Any:
+        error = fault_error(fault, self.options.retry_after)
+        if error is not None:
+            raise error
+        if fault == "reset":
+            raise Reset
+        if fault == "malformed":
+            return MALFORMED_BODY
         self._maybe_fail()
         completion = self.answer(request)
+        if fault == "length":
+            completion = cut_off(completion)
+        elif fault == "empty":
+            completion = Completion((), completion.usage, completion.model)
+        # Checked last, right before the answer is sent: a provider stops working for a client
+        # that has gone, and its answer is neither sent nor counted.
+        if gone.gone():
+            raise ClientGone
         self.stats.answered[key] += 1
+        self.stats.answered_slots.add(request.slot)
         self.stats.served[api] += 1
         return response_body(api, key, request.model, completion)
+
+    def _check_key(self, scope: dict[str, Any]) -> None:
+        key = self.options.api_key
+        if key is not None and _bearer(scope) != key:
+            raise HTTPError(401, "Incorrect API key provided.", code="invalid_api_key")
+
+    def _check_model(self, model: str) -> None:
+        if self.options.strict_model and model != self.options.model:
+            message = f"The model `{model}` does not exist or you do not have access to it."
+            raise HTTPError(404, message, code="model_not_found")
 
     def _maybe_fail(self) -> None:
         draw, opts = self._faults.random(), self.options
         if draw < opts.error_rate:
             status = self._faults.choice((500, 503))
-            self.stats.errors[str(status)] += 1
             raise HTTPError(status, f"injected {status}")
         if draw < opts.error_rate + opts.rate_limit_rate:
-            self.stats.errors["429"] += 1
             raise HTTPError(429, "injected rate limit", {"retry-after": f"{opts.retry_after:g}"})
 
 
-def request_from_body(api: str, body: dict[str, Any], slot: str = "") -> Request:
-    """Translate an OpenAI request body into the Request the stub model answers."""
-    try:
-        if api == "chat":
-            system, prompt = _from_messages(body.get("messages"))
-            prompts: tuple[str, ...] = (prompt,)
-        else:
-            system, prompts = None, _prompts(body.get("prompt"))
-        stop, bias = body.get("stop") or (), body.get("logit_bias") or {}
-        max_tokens = body.get("max_tokens") or body.get("max_completion_tokens") or 3072
-        return Request(
-            model=str(body.get("model") or "stub"),
-            prompts=prompts,
-            api="chat" if api == "chat" else "completions",
-            system=system,
-            temperature=float(_default(body.get("temperature"), 1.0)),
-            top_p=float(_default(body.get("top_p"), 1.0)),
-            max_tokens=int(max_tokens),
-            stop=(stop,) if isinstance(stop, str) else tuple(str(s) for s in stop),
-            logit_bias=tuple(sorted((str(k), int(v)) for k, v in dict(bias).items())),
-            slot=slot,
-        )
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise HTTPError(400, f"bad request body: {exc}") from exc
-
-
-def _default(value: Any, default: float) -> Any:
-    return default if value is None else value
-
-
-def _from_messages(messages: Any) -> tuple[str | None, str]:
-    if not isinstance(messages, list) or not messages:
-        raise TypeError("messages must be a non-empty list")
-    system = next((m["content"] for m in messages if m.get("role") == "system"), None)
-    users = [m["content"] for m in messages if m.get("role") == "user"]
-    if not users or not all(isinstance(t, str) for t in [*users, system or ""]):
-        raise ValueError("messages need a user message, and contents must be strings")
-    return system, users[-1]
-
-
-def _prompts(prompt: Any) -> tuple[str, ...]:
-    if isinstance(prompt, str):
-        return (prompt,)
-    if isinstance(prompt, list) and prompt and all(isinstance(p, str) for p in prompt):
-        return tuple(prompt)
-    raise TypeError("prompt must be a string or a non-empty list of strings")
-
-
-def response_body(api: str, key: str, model: str, completion: Completion) -> dict[str, Any]:
-    """The OpenAI-shaped JSON for a stub Completion (chat.completion or text_completion)."""
-    chat = api == "chat"
-    choices = []
-    for i, c in enumerate(completion.choices):
-        choice: dict[str, Any] = {"index": i if chat else c.index, "logprobs": None}
-        if chat:
-            choice["message"] = {"role": "assistant", "content": c.text}
-        else:
-            choice["text"] = c.text
-        choices.append({**choice, "finish_reason": c.finish_reason})
-    u = completion.usage
-    return {
-        "id": f"{'chatcmpl' if chat else 'cmpl'}-{key[:24]}",
-        "object": "chat.completion" if chat else "text_completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": choices,
-        "usage": {**asdict(u), "total_tokens": u.prompt_tokens + u.completion_tokens},
-    }
-
-
-def _models_body(model: str) -> dict[str, Any]:
-    entry = {"id": model, "object": "model", "created": 0, "owned_by": "instructgen"}
-    return {"object": "list", "data": [entry]}
-
-
-async def _read_body(receive: Any) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            return b"".join(chunks)
-
-
-async def _send_json(send: Any, status: int, payload: Any, headers: dict[str, str]) -> None:
-    data = json.dumps(payload).encode()
-    raw = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(data))]
-    raw += [(k.encode(), v.encode()) for k, v in headers.items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": data})
+def _bearer(scope: dict[str, Any]) -> str:
+    auth = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+    return auth.removeprefix("Bearer ").strip()
 
 
 def _uvicorn_config(app: Any, log_level: str = "warning") -> uvicorn.Config:

@@ -1,0 +1,410 @@
+"""kill -9 trials: a run killed at random moments and re-run until it finishes must end exactly as
+an uninterrupted run, without the server answering any request twice.
+
+For each method, one uninterrupted reference run (its own stub server, its own run directory),
+then N trials. A trial starts a fresh `instructgen stub-server` (so its /stats count only this
+trial), starts `instructgen run <method> --backend openai ...` on a new run directory, and
+SIGKILLs it: at a seeded random moment, or the moment an output file is being written (a temp
+file appears in the run directory); the kill hits the run's process or its whole process group
+(the judge worker too). It re-runs the same command until it exits 0, then checks:
+
+- kept.jsonl, alpaca.json, removed.jsonl (and core.jsonl, full.jsonl) byte-identical to the
+  reference, the funnel in stats.json equal, every kept id exactly once;
+- the server answered no cache key twice (the stub server sends no answer to a client that has
+  gone); after each kill, the answers the server had sent that were not yet in the run's cache
+  are counted as "lost": they are what a re-run pays for again;
+- no temp files of interrupted writes left in the run directory.
+
+With --interrupt the runs get SIGINT (Ctrl-C) instead, and must exit 130.
+
+    python benchmarks/crash_trials.py --trials 20 [--method self-instruct] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# What each method runs: sized so an uninterrupted run takes a few seconds at the latency below.
+METHOD_ARGS = {
+    "self-instruct": ["--target", "1000", "--concurrency", "4"],
+    "unnatural": ["--target", "60", "--paraphrases", "2", "--concurrency", "8"],
+    "evol-instruct": ["--limit", "60", "--rounds", "2", "--concurrency", "8"],
+}
+OUTPUTS = ("kept.jsonl", "alpaca.json", "removed.jsonl")
+EXTRA_OUTPUTS = {"unnatural": ("core.jsonl", "full.jsonl")}
+MAX_ATTEMPTS = 12  # a trial that needs more runs than this has failed
+
+
+def instructgen() -> list[str]:
+    """The installed `instructgen` command beside this interpreter, or the module."""
+    script = Path(sys.executable).with_name("instructgen")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "pipeline.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get_json(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+class SubprocessServer:
+    """`instructgen stub-server` in its own process; `stats()` reads its /stats."""
+
+    def __init__(self, latency_ms: float):
+        self.port = free_port()
+        cmd = [*instructgen(), "stub-server", "--port", str(self.port)]
+        self._proc = subprocess.Popen(
+            [*cmd, "--latency-ms", str(latency_ms)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.stats()
+                return
+            except OSError:
+                if self._proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the stub server did not start") from None
+                time.sleep(0.05)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def stats(self) -> dict[str, Any]:
+        return get_json(f"http://127.0.0.1:{self.port}/stats")
+
+    def stop(self) -> None:
+        self._proc.terminate()
+        self._proc.wait(timeout=10)
+
+
+ServerFactory = Callable[[float], Any]
+
+
+@dataclass
+class Kill:
+    # "time": `at` seconds after the start; "answers": once `at` answers are in the cache;
+    # "write": while an output file is being written
+    mode: str
+    # "pid": SIGKILL the run's process; "group": SIGKILL its process group (the judge worker
+    # too); "int": SIGINT (Ctrl-C) the run's process, which then has to stop cleanly
+    target: str
+    at: float = 0.0
+
+    def __str__(self) -> str:
+        when = {"time": f"{self.at:.2f}s", "answers": f"{self.at:.0f}ans"}.get(self.mode, "write")
+        return f"{when}/{self.target}"
+
+
+@dataclass
+class Attempt:
+    kill: Kill | None
+    killed: bool
+    code: int | None
+    seconds: float
+    cached: int  # answers in the cache after this attempt
+    writing: bool  # an output temp file existed when the kill landed
+    stderr: str = ""
+    lost: int = 0  # answers the server sent that did not reach the cache before the kill
+
+
+@dataclass
+class Trial:
+    index: int
+    attempts: list[Attempt] = field(default_factory=list)
+    mismatched: list[str] = field(default_factory=list)
+    duplicate_ids: int = 0
+    answered_twice: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    leftovers: int = 0
+    error: str = ""
+
+    @property
+    def identical(self) -> bool:
+        return not (self.mismatched or self.duplicate_ids or self.error)
+
+    @property
+    def ok(self) -> bool:
+        return self.identical and not self.answered_twice and not self.leftovers
+
+
+def run_command(method: str, out: Path, base_url: str, extra: list[str]) -> list[str]:
+    backend = ["--backend", "openai", "--base-url", base_url, "--model", "stub"]
+    quiet = ["--no-prefect", "--quiet"]
+    return [*instructgen(), "run", method, "--out", str(out), *backend, *extra, *quiet]
+
+
+def temp_files(out: Path) -> list[str]:
+    """Temp files of atomic writes (.NAME.XXXX.tmp) in the run directory."""
+    try:
+        return [n for n in os.listdir(out) if n.startswith(".") and n.endswith(".tmp")]
+    except FileNotFoundError:
+        return []
+
+
+def _due(kill: Kill, out: Path, elapsed: float) -> bool:
+    if kill.mode == "time":
+        return kill.at <= elapsed
+    if kill.mode == "answers":
+        return len(cached_slots(out)) >= kill.at
+    # An output's temp file, not run.json's (written as the run opens its directory).
+    return any(not n.startswith(".run.json.") for n in temp_files(out))
+
+
+def cached_slots(out: Path) -> set[str]:
+    """The slots whose answers are committed to the run's cache."""
+    path = out / "cache.sqlite"
+    if not path.exists():
+        return set()
+    db = sqlite3.connect(path, timeout=5)
+    try:
+        return {row[0] for row in db.execute("SELECT slot FROM responses")}
+    except sqlite3.OperationalError:  # killed before the table was created
+        return set()
+    finally:
+        db.close()
+
+
+def _child_env() -> dict[str, str]:
+    # No real key is ever sent to the stub; with --base-url and no key a placeholder is used.
+    return {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+
+
+def attempt(cmd: list[str], out: Path, kill: Kill | None, limit: float) -> Attempt:
+    """Run `cmd` once; SIGKILL it as `kill` says (if it has not finished by then)."""
+    started = time.monotonic()
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=err, env=_child_env(), start_new_session=True
+        )
+        killed = writing = False
+        while proc.poll() is None:
+            elapsed = time.monotonic() - started
+            if kill and _due(kill, out, elapsed):
+                writing = bool(temp_files(out))
+                if kill.target == "group":
+                    os.killpg(proc.pid, signal.SIGKILL)
+                else:
+                    proc.send_signal(signal.SIGINT if kill.target == "int" else signal.SIGKILL)
+                killed = True
+                break
+            if elapsed > limit:
+                proc.kill()
+                raise RuntimeError(f"run did not finish in {limit:.0f}s: {' '.join(cmd)}")
+            time.sleep(0.0002 if kill and kill.mode == "write" else 0.005)
+        code = proc.wait(timeout=30)
+        err.seek(0)
+        stderr = err.read().decode(errors="replace")
+    seconds = time.monotonic() - started
+    return Attempt(kill, killed, code, seconds, len(cached_slots(out)), writing, stderr[-2000:])
+
+
+def outputs_of(method: str) -> tuple[str, ...]:
+    return OUTPUTS + EXTRA_OUTPUTS.get(method, ())
+
+
+def compare(method: str, out: Path, ref: Path) -> list[str]:
+    """Names of the outputs that differ from the reference (the funnel as `stats.json:funnel`)."""
+    bad = [n for n in outputs_of(method) if _read(out / n) != _read(ref / n)]
+    funnel = [json.loads(_read(d / "stats.json") or b"{}").get("funnel") for d in (out, ref)]
+    if funnel[0] != funnel[1] or funnel[0] is None:
+        bad.append("stats.json:funnel")
+    return bad
+
+
+def _read(path: Path) -> bytes | None:
+    return path.read_bytes() if path.exists() else None
+
+
+def duplicate_ids(out: Path) -> int:
+    ids = [json.loads(line)["id"] for line in (out / "kept.jsonl").read_text().splitlines()]
+    return len(ids) - len(set(ids))
+
+
+@dataclass
+class Reference:
+    method: str
+    out: Path
+    seconds: float
+    answered: int
+    args: list[str]
+
+
+def reference_run(
+    method: str, work: Path, server: ServerFactory, latency_ms: float, args: list[str]
+) -> Reference:
+    """The uninterrupted run every trial is compared with."""
+    srv = server(latency_ms)
+    try:
+        out = work / f"{method}-reference"
+        done = attempt(run_command(method, out, srv.base_url, args), out, None, 600)
+        if done.code != 0:
+            raise RuntimeError(f"reference run failed ({done.code}): {done.stderr}")
+        answered = sum(srv.stats()["served"].values())
+    finally:
+        srv.stop()
+    return Reference(method, out, done.seconds, answered, args)
+
+
+def plan_kill(rng: random.Random, ref: Reference, interrupt: bool = False) -> Kill:
+    # Mostly random moments over the run (the first fifth is mostly Python starting up); a
+    # quarter of the kills land while an output file is being written.
+    mode = "write" if rng.random() < 0.25 else "time"
+    target = rng.choice(("pid", "group"))
+    return Kill(mode, "int" if interrupt else target, rng.uniform(0.2, 1.0) * ref.seconds)
+
+
+def run_trial(
+    index: int,
+    ref: Reference,
+    work: Path,
+    server: ServerFactory,
+    latency_ms: float,
+    kills: list[Kill],
+) -> Trial:
+    """Kill the run as `kills` says (one kill per attempt), then re-run until it exits 0."""
+    trial, srv = Trial(index), server(latency_ms)
+    out = work / f"{ref.method}-trial-{index}"
+    try:
+        cmd = run_command(ref.method, out, srv.base_url, ref.args)
+        _run_until_done(trial, cmd, out, kills, srv, limit=60 + 10 * ref.seconds)
+        stats = srv.stats()
+    finally:
+        srv.stop()
+    trial.answered_twice = stats["keys_answered_more_than_once"]
+    trial.answered = sum(stats["served"].values())
+    trial.abandoned = stats["abandoned"]
+    trial.leftovers = len(temp_files(out))
+    if not trial.error:
+        trial.mismatched = compare(ref.method, out, ref.out)
+        trial.duplicate_ids = duplicate_ids(out)
+    return trial
+
+
+def _run_until_done(
+    trial: Trial, cmd: list[str], out: Path, kills: list[Kill], srv: Any, limit: float
+) -> None:
+    while not trial.attempts or trial.attempts[-1].code != 0:
+        if len(trial.attempts) >= MAX_ATTEMPTS:
+            trial.error = f"still failing after {MAX_ATTEMPTS} runs"
+            return
+        kill = kills[len(trial.attempts)] if len(trial.attempts) < len(kills) else None
+        done = attempt(cmd, out, kill, limit)
+        if done.killed:
+            done.lost = len(set(srv.stats()["answered_slots"]) - cached_slots(out))
+        trial.attempts.append(done)
+        # Ctrl-C exits 130; while Python shuts down, SIGINT ends it outright (a shell reports
+        # that as 130 too).
+        interrupted = done.killed and kill is not None and kill.target == "int"
+        if done.code != 0 and (not done.killed or interrupted) and done.code not in (130, -2):
+            trial.error = f"exit {done.code}: {done.stderr.strip().splitlines()[-1:]}"
+            return
+
+
+def describe(trial: Trial) -> str:
+    parts = []
+    for a in trial.attempts:
+        if a.killed:
+            lost = f"/lost {a.lost}" if a.lost else ""
+            parts.append(f"{a.kill}{'*' if a.writing else ''}@{a.cached}{lost}")
+        elif a.kill:
+            parts.append("finished-first")
+    return " ".join(parts) or "-"
+
+
+def print_table(ref: Reference, trials: list[Trial]) -> None:
+    print(f"\n{ref.method}: reference {ref.seconds:.1f}s, {ref.answered} answers paid")
+    print(
+        "kills: WHEN/pid|group (* an output was being written) @answers cached (/lost N: sent "
+        "by the server, not yet committed); twice: keys answered twice; aband: answers not "
+        "sent because their client had gone"
+    )
+    print(f"{'trial':>5}  {'runs':>4}  {'result':<10} {'twice':>5} {'paid':>5} {'aband':>5}  kills")
+    for t in trials:
+        result = "identical" if t.identical else "DIFFERS"
+        if t.error:
+            result = "ERROR"
+        row = f"{t.index:>5}  {len(t.attempts):>4}  {result:<10} {t.answered_twice:>5} "
+        print(f"{row}{t.answered:>5} {t.abandoned:>5}  {describe(t)}")
+        for problem in [*t.mismatched, t.error][: 3 if t.mismatched or t.error else 0]:
+            print(f"{'':>7}{problem}")
+        if t.leftovers:
+            print(f"{'':>7}{t.leftovers} temp files left in the run directory")
+    same = sum(t.identical for t in trials)
+    kills = sum(a.killed for t in trials for a in t.attempts)
+    twice = sum(t.answered_twice for t in trials)
+    lost = sum(a.lost > 0 for t in trials for a in t.attempts)
+    print(
+        f"{same}/{len(trials)} identical; {kills} kills, {lost} of them with answers sent but "
+        f"not yet committed; {twice} keys answered twice"
+    )
+
+
+def trials_for(
+    method: str,
+    n: int,
+    seed: int,
+    work: Path,
+    server: ServerFactory,
+    latency_ms: float,
+    interrupt: bool = False,
+) -> tuple[Reference, list[Trial]]:
+    ref = reference_run(method, work, server, latency_ms, METHOD_ARGS[method])
+    rng = random.Random(f"{seed}:{method}")
+    trials = []
+    for i in range(n):
+        kills = [plan_kill(rng, ref, interrupt) for _ in range(rng.randint(1, 3))]
+        trials.append(run_trial(i, ref, work, server, latency_ms, kills))
+        print(".", end="", flush=True)
+    return ref, trials
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--method", choices=sorted(METHOD_ARGS), action="append")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--latency-ms", type=float, default=80.0)
+    parser.add_argument("--keep", help="keep the run directories under this folder")
+    parser.add_argument(
+        "--interrupt", action="store_true", help="Ctrl-C (SIGINT) the runs instead of kill -9"
+    )
+    a = parser.parse_args()
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="crash-trials-") as tmp:
+        work = Path(a.keep or tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        for method in a.method or list(METHOD_ARGS):
+            ref, trials = trials_for(
+                method, a.trials, a.seed, work, SubprocessServer, a.latency_ms, a.interrupt
+            )
+            print_table(ref, trials)
+            failed |= not all(t.ok for t in trials)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
