@@ -81,28 +81,52 @@ def _spend(session: Any, share: float) -> str:
     return text
 
 
-def _interruptible() -> dict[int, Any]:
-    """Ctrl-C cancels the run, which then writes its outputs; if that does not finish within
-    a few seconds (Prefect's temporary server dies with the terminal's Ctrl-C, and calls to it
-    hang) or Ctrl-C comes again, exit at once. Every paid answer is already in the cache."""
-    deadline: list[threading.Timer] = []
+class _Interrupts:
+    """Ctrl-C (or SIGTERM) cancels the run's main task: the requests already on the wire get a
+    moment to land in the cache, then the outputs are written. If that does not finish within a
+    few seconds (Prefect's temporary server dies with the terminal's Ctrl-C, and calls to it
+    hang) or the signal comes again, exit at once. Every paid answer is already in the cache."""
 
-    def hard_exit() -> None:
-        console.print(
-            "\ninterrupted; every answer so far is kept: re-run the same command to resume"
-        )
+    def __init__(self) -> None:
+        self.deadline: threading.Timer | None = None
+        self.main: asyncio.Task | None = None
+
+    @property
+    def requested(self) -> bool:
+        return self.deadline is not None
+
+    def _hard_exit(self) -> None:
+        console.print(f"\n{INTERRUPTED}")
         os._exit(130)
 
-    def on_sigint(signum: int, frame: Any) -> None:
-        if deadline:
-            hard_exit()
-        deadline.append(threading.Timer(INTERRUPT_GRACE, hard_exit))
-        deadline[0].daemon = True
-        deadline[0].start()
+    def _start_deadline(self) -> None:
+        if self.deadline is not None:
+            self._hard_exit()
+        self.deadline = threading.Timer(INTERRUPT_GRACE, self._hard_exit)
+        self.deadline.daemon = True
+        self.deadline.start()
+
+    def on_signal(self, signum: int, frame: Any) -> None:
+        """Outside the event loop: a plain KeyboardInterrupt."""
+        self._start_deadline()
         raise KeyboardInterrupt
 
-    # SIGTERM (a scheduler or `kill` stopping the run) is handled as a Ctrl-C.
-    return {sig: signal.signal(sig, on_sigint) for sig in (signal.SIGINT, signal.SIGTERM)}
+    def in_loop(self) -> None:
+        """Inside the event loop: cancel the main task only, so no answer is cut off mid-commit."""
+        self._start_deadline()
+        if self.main is not None:
+            self.main.cancel()
+
+    def install(self) -> dict[int, Any]:
+        # SIGTERM (a scheduler or `kill` stopping the run) is handled as a Ctrl-C.
+        return {sig: signal.signal(sig, self.on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def watch(self) -> None:
+        """Called in the running loop by its main task."""
+        self.main = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.in_loop)
 
 
 def run_with_display(config: RunConfig, use_prefect: bool, quiet: bool = False) -> dict[str, Any]:
@@ -118,10 +142,15 @@ def run_with_display(config: RunConfig, use_prefect: bool, quiet: bool = False) 
         spend="",
     )
     progress.set_reporter(_watch(bar, task_id, config.method))
-    previous = _interruptible()
+    interrupts = _Interrupts()
+    previous = interrupts.install()
     try:
         with bar:
-            stats = asyncio.run(_run(config, use_prefect))
+            stats = asyncio.run(_run(config, use_prefect, interrupts))
+    except BaseException:
+        if interrupts.requested:  # however the cancellation surfaced (Prefect wraps it)
+            raise KeyboardInterrupt from None
+        raise
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -130,7 +159,8 @@ def run_with_display(config: RunConfig, use_prefect: bool, quiet: bool = False) 
     return stats
 
 
-async def _run(config: RunConfig, use_prefect: bool) -> dict[str, Any]:
+async def _run(config: RunConfig, use_prefect: bool, interrupts: _Interrupts) -> dict[str, Any]:
+    interrupts.watch()
     if use_prefect:
         from flows.registry import flow_for
 

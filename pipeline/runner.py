@@ -21,6 +21,8 @@ from pipeline.types import Completion, Drop, Example, Request
 
 # How many recent answers the keep rate that paces dispatching is measured over.
 RATE_WINDOW = 32
+# Seconds an interrupted run waits for the answers already on their way.
+CANCEL_GRACE = 2.0
 
 
 class Abandoned(Exception):
@@ -96,8 +98,10 @@ class Generation:
             if judging is not None:  # the last batch in hand when the budget stopped the run
                 self._account(sent, await judging)
         except asyncio.CancelledError:
+            # Interrupted: send nothing more, but answers already on their way (one may have
+            # arrived this instant) get a moment to land in the cache; they are paid for.
             await _cancel(judging)
-            await self.abandon(grace=0.0)
+            await self.abandon(grace=CANCEL_GRACE)
             raise
         except BaseException:
             await _cancel(judging)

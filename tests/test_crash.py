@@ -163,12 +163,6 @@ class InterruptAfter:
         await self.app(scope, receive, send_then_interrupt)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="display.py/runner.py: Ctrl-C raises KeyboardInterrupt inside the event loop, "
-    "asyncio.run then cancels every task at once: an answer already received but not yet "
-    "committed is dropped and paid again by the re-run",
-)
 def test_ctrl_c_keeps_an_answer_that_has_already_arrived(tmp_path):
     app = InterruptAfter(12)
     with StubServer(app=app) as server:
