@@ -7,9 +7,9 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from pipeline.config import RunConfig
 from pipeline.errors import ConfigError
@@ -28,17 +28,30 @@ def _current_umask() -> int:
     return mask
 
 
-_UMASK = _current_umask()
+UMASK = _current_umask()
 
 
 def atomic_write(path: Path, chunks: Iterable[str]) -> None:
     """Write a temp file beside `path`, fsync, rename: readers see old or new, never half."""
+
+    def write(f: BinaryIO) -> None:
+        for chunk in chunks:
+            f.write(chunk.encode("utf-8"))
+
+    _replace(path, write)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """atomic_write for binary data (Parquet)."""
+    _replace(path, lambda f: f.write(data))
+
+
+def _replace(path: Path, write: Callable[[BinaryIO], object]) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are ordinary files
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            for chunk in chunks:
-                f.write(chunk)
+        os.fchmod(fd, 0o666 & ~UMASK)  # mkstemp makes 0600; outputs are ordinary files
+        with os.fdopen(fd, "wb") as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -254,7 +254,8 @@ def test_a_round_keeps_most_evolutions_and_reaches_each_elimination(api):
     assert sum(fates.values()) == 300
     assert 0.07 <= fates["no_information_gain"] / 300 <= 0.20  # about 12%
     assert 0.005 <= fates["marker"] / 300 <= 0.07
-    assert 1 <= fates["unparseable_verdict"] <= 15
+    assert fates["unparseable_verdict"] >= 1, "the unparseable-verdict path is never reached"
+    assert fates["unparseable_verdict"] <= 15
     assert fates["kept"] >= 0.75 * 300
 
 

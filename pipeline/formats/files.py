@@ -1,5 +1,4 @@
-"""Atomic replacement for what store.atomic_write (text files) does not cover: binary files
-and whole folders."""
+"""Atomic replacement of whole folders (files: pipeline/store.py)."""
 
 from __future__ import annotations
 
@@ -9,29 +8,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from pipeline.store import UMASK, atomic_write_bytes
 
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _current_umask()
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Temp file beside `path`, fsync, rename: readers see the old file or the new one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o666 & ~_UMASK)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+__all__ = ["atomic_write_bytes", "replace_dir"]
 
 
 def replace_dir(path: Path, fill: Callable[[Path], None]) -> None:
@@ -42,7 +21,7 @@ def replace_dir(path: Path, fill: Callable[[Path], None]) -> None:
     old = path.parent / f".{path.name}.old"
     try:
         fill(fresh)
-        os.chmod(fresh, 0o777 & ~_UMASK)
+        os.chmod(fresh, 0o777 & ~UMASK)
         shutil.rmtree(old, ignore_errors=True)
         if path.exists():
             os.replace(path, old)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from pipeline.config import RunConfig
 from pipeline.errors import ConfigError
+from pipeline.methods.requests import config_request
 from pipeline.prompts import PromptTemplate, load_template
 from pipeline.resources import data_file
 from pipeline.types import Choice, Drop, Example, Request
@@ -83,16 +84,6 @@ class Templates:
         return [t.digest for t in parts] + [repr(sorted(self.operations.items()))]
 
 
-def _request(config: RunConfig, prompt: str, slot: str, **sampling: object) -> Request:
-    return Request(
-        model=config.model,
-        prompts=(prompt,),
-        api=config.api,  # type: ignore[arg-type]
-        slot=slot,
-        **sampling,  # type: ignore[arg-type]
-    )
-
-
 @dataclass
 class Evolve:
     """Stage 1 of a round: each pool instruction rewritten by one operation."""
@@ -130,9 +121,9 @@ class Evolve:
 
     def plan(self, slot: int) -> Request:
         c = self.config
-        return _request(
+        return config_request(
             c,
-            self.prompt(slot),
+            (self.prompt(slot),),
             f"{NAME}:evolve:{self.round}:{slot}",
             temperature=c.temperature,
             top_p=c.top_p,
@@ -187,7 +178,7 @@ class Equality:
         equality = self.templates.equality
         prompt = equality.render(first=given_prompt(parent), second=child.instruction)
         slot_id = f"{NAME}:judge:{self.round}:{child.meta['position']}"
-        return _request(self.config, prompt, slot_id, temperature=0.0, max_tokens=8)
+        return config_request(self.config, (prompt,), slot_id, temperature=0.0, max_tokens=8)
 
     def parse(self, slot: int, choice: Choice) -> list[Example | Drop]:
         child = self.evolved[slot]

@@ -9,6 +9,7 @@ from functools import cache
 from typing import NamedTuple
 
 from pipeline.config import RunConfig
+from pipeline.methods.requests import config_request
 from pipeline.prompts import PromptTemplate, load_template
 from pipeline.types import Choice, Drop, Example, Request
 
@@ -103,16 +104,14 @@ class SelfInstruct:
         prompts = tuple(
             build_prompt(self.header, self.demos_for(slot, i)) for i in range(c.prompts_per_request)
         )
-        return Request(
-            model=c.model,
-            prompts=prompts,
-            api=c.api,  # type: ignore[arg-type]
+        return config_request(
+            c,
+            prompts,
+            f"{NAME}:{slot}",
             temperature=c.temperature,
             top_p=c.top_p,
             max_tokens=c.max_tokens,
             stop=c.stop,
-            logit_bias=tuple(sorted(c.logit_bias.items())),
-            slot=f"{NAME}:{slot}",
         )
 
     def parse(self, slot: int, choice: Choice) -> list[Example | Drop]:

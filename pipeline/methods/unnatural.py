@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pipeline.config import RunConfig
 from pipeline.errors import InputError
+from pipeline.methods.requests import config_request
 from pipeline.resources import data_file
 from pipeline.seeds import check_path, read_records
 from pipeline.types import Choice, Drop, Example, Request
@@ -122,16 +123,14 @@ class UnnaturalCore:
         prompts = tuple(
             build_core_prompt(self.demos_for(slot, i)[1]) for i in range(c.prompts_per_request)
         )
-        return Request(
-            model=c.model,
-            prompts=prompts,
-            api=c.api,  # type: ignore[arg-type]
+        return config_request(
+            c,
+            prompts,
+            f"{NAME}:core:{slot}",
             temperature=c.temperature,
             top_p=c.top_p,
             max_tokens=c.max_tokens,
             stop=(f"Example {DEMOS_PER_PROMPT + 2}",),
-            logit_bias=tuple(sorted(c.logit_bias.items())),
-            slot=f"{NAME}:core:{slot}",
         )
 
     def parse(self, slot: int, choice: Choice) -> list[Example | Drop]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.config import RunConfig
+from pipeline.methods.requests import config_request
 from pipeline.methods.unnatural import NAME, normalized
 from pipeline.prompts import PromptTemplate, load_template
 from pipeline.types import Choice, Drop, Example, Request
@@ -21,17 +22,6 @@ PARAPHRASE_MAX_TOKENS = 256
 _REPEATED_LABEL = "Alternative formulation:"
 # What a reformulation carries over from its core example's meta.
 LINEAGE = ("core_id", "demo_set", "constraints")
-
-
-def _request(config: RunConfig, prompts: tuple[str, ...], slot: str, **sampling: Any) -> Request:
-    return Request(
-        model=config.model,
-        prompts=prompts,
-        api=config.api,  # type: ignore[arg-type]
-        logit_bias=tuple(sorted(config.logit_bias.items())),
-        slot=slot,
-        **sampling,
-    )
 
 
 @dataclass
@@ -74,7 +64,7 @@ class UnnaturalOutputs(MapStage):
     def plan(self, slot: int) -> Request:
         prompts = tuple(self._prompt(self.core[i]) for i in self.items_of(slot, len(self.core)))
         c = self.config
-        return _request(
+        return config_request(
             c, prompts, f"{NAME}:output:{slot}", temperature=0.0, max_tokens=c.output_max_tokens
         )
 
@@ -122,7 +112,7 @@ class UnnaturalParaphrases(MapStage):
             for i in self.items_of(slot, self.count)
         )
         c = self.config
-        return _request(
+        return config_request(
             c,
             prompts,
             f"{NAME}:paraphrase:{slot}",
