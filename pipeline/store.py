@@ -60,9 +60,13 @@ def _replace(path: Path, write: Callable[[BinaryIO], object]) -> None:
         raise
 
 
+# json.dumps with any option builds a new encoder per call; one shared encoder skips that.
+_LINE = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def jsonl_lines(records: Iterable[dict[str, Any]]) -> Iterable[str]:
     for r in records:
-        yield json.dumps(r, ensure_ascii=False) + "\n"
+        yield _LINE(r) + "\n"
 
 
 class RunDir:

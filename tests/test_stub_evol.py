@@ -11,6 +11,7 @@ from collections import Counter
 import pytest
 
 from pipeline.backends import stub_evol as ev
+from pipeline.backends import stub_evol_checks as evc
 from pipeline.backends.stub import RESPONDERS, Ask, StubBackend
 from pipeline.backends.stub_text import make_task
 from pipeline.config import RunConfig
@@ -126,7 +127,7 @@ def test_same_request_same_answer(prompt, api):
 
 
 def test_the_answer_system_prompt_is_the_methods():
-    assert ev.ANSWER_SYSTEM == evol.ANSWER_SYSTEM
+    assert evc.ANSWER_SYSTEM == evol.ANSWER_SYSTEM
 
 
 def _outcomes(prompts: list[str], api: str = "chat") -> tuple[Counter, list[str]]:
@@ -142,7 +143,7 @@ def _outcomes(prompts: list[str], api: str = "chat") -> tuple[Counter, list[str]
             else "leak"
             if leaked(parsed)
             else "near_copy"
-            if ev.nearly_same(given, parsed)
+            if evc.nearly_same(given, parsed)
             else "changed"
         )
         fates[fate] += 1
@@ -313,10 +314,10 @@ def _ask(system: str | None, seed: int) -> Ask:
 
 
 def test_the_refusal_hook_refuses_now_and_then_only_for_answer_requests():
-    assert all(ev.refusal(_ask(None, seed)) is None for seed in range(300))
+    assert all(evc.refusal(_ask(None, seed)) is None for seed in range(300))
     outcomes = Counter()
     for seed in range(3000):
-        said = ev.refusal(_ask(evol.ANSWER_SYSTEM, seed))
+        said = evc.refusal(_ask(evol.ANSWER_SYSTEM, seed))
         answered = Example("Explain gravity.", "", said or "A real answer.")
         outcomes[
             "none" if said is None else "dropped" if SorryShort().check(answered) else "long"
@@ -325,4 +326,4 @@ def test_the_refusal_hook_refuses_now_and_then_only_for_answer_requests():
     assert 0.004 <= outcomes["long"] / 3000 <= 0.02
     other = _ask("Be brief.", 1)
     state = other.rng.getstate()
-    assert ev.refusal(other) is None and other.rng.getstate() == state
+    assert evc.refusal(other) is None and other.rng.getstate() == state

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pipeline.backends import stub_evol as ev
+from pipeline.backends import stub_evol_checks as evc
 from pipeline.backends import stub_unnatural as un
 from pipeline.backends.stub_text import Task, make_task
 from pipeline.errors import ConfigError
@@ -139,7 +140,7 @@ def _generic(ask: Ask) -> str:
         return r.choice(_REFUSALS)
     if ask.fault == "duplicate":
         return line  # the question echoed back
-    if (said := ev.refusal(ask)) is not None:
+    if (said := evc.refusal(ask)) is not None:
         return said  # Evol-Instruct answers only: ~3% short refusals, ~1% long apologies
     topic = _topic(line)
     if _LISTY.search(line):
@@ -160,7 +161,7 @@ RESPONDERS: tuple[Responder, ...] = (
     Responder("evol-depth", ev.is_depth, ev.depth),
     Responder("evol-complicate", ev.is_complicate, ev.complicate),
     Responder("evol-breadth", ev.is_breadth, ev.breadth),
-    Responder("evol-equality", ev.is_equality, ev.equality),
+    Responder("evol-equality", evc.is_equality, evc.equality),
 )
 GENERIC = Responder("generic", lambda prompt: True, _generic)
 

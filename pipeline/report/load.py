@@ -103,11 +103,15 @@ def _read_removed(file: Path, evol: bool):
     operations: list[str] = []
     if not file.exists():
         return examples, operations
+    keys: dict[tuple[str, str], tuple[str, str]] = {}  # a handful of (filter, reason) heads
     with file.open(encoding="utf-8") as f:
         for number, line in enumerate(f, 1):
             head = None if evol else _HEAD.match(line)
             if head is not None:
-                key = (json.loads(head.group(1)), json.loads(head.group(2)))
+                raw = head.groups()
+                key = keys.get(raw)
+                if key is None:
+                    key = keys[raw] = (json.loads(raw[0]), json.loads(raw[1]))
                 if len(examples[key]) < DROP_EXAMPLES:
                     examples[key].append(_parse_line(file, number, line))
                 continue
