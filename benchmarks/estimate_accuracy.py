@@ -94,8 +94,12 @@ def bench(method: str, options: dict, seed: int, pilot: int, tmp: Path, detail: 
     for kind, est in (("no pilot", prior), (f"--pilot {pilot}", piloted), ("history", history)):
         if detail:
             _print(f"{case}: {kind}", est, stats, spent, wall)
-        usd = est["cost"]["usd"]
-        rows.append((case, kind, usd["expected"] / spent, _inside(usd, spent)))
+        usd, secs = est["cost"]["usd"], est["wall_seconds"]
+        width = usd["high"] / usd["low"] if usd["low"] else float("inf")
+        rows.append(
+            (case, kind, usd["expected"] / spent, _inside(usd, spent), width,
+             secs["expected"] / wall)
+        )  # fmt: skip
     reused = stats["session"]["cache_hits"]
     print(
         f"  {case}: the run reused {reused} cached answers ({piloted['in_cache']['requests']} "
@@ -116,12 +120,32 @@ def main() -> None:
             for method, options in QUICK if args.quick else CASES:
                 detail = seed == args.seeds[0]
                 rows += bench(method, options, seed, args.pilot, Path(tmp), detail)
-    print("\nexpected cost / actual cost, and whether the actual cost is inside low-high:")
-    for case, kind, ratio, inside in rows:
+    _summary(rows)
+
+
+def _summary(rows: list) -> None:
+    """Each row, then each case over the seeds: the range of expected / actual cost, how often
+    the actual was inside low-high, the band's width (high / low) and expected / actual wall."""
+    print("\nexpected cost / actual cost, inside low-high, band width (high/low), wall ratio:")
+    for case, kind, ratio, inside, width, wall in rows:
         goal = ""
         if kind.startswith("--pilot"):
             goal = f"  +-15%: {'met' if abs(ratio - 1) <= 0.15 else 'NOT met'}"
-        print(f"  {case:58} {kind:10} {ratio:5.2f} {'inside' if inside else 'OUTSIDE'}{goal}")
+        print(
+            f"  {case:58} {kind:10} {ratio:5.2f} {'inside' if inside else 'OUTSIDE'} "
+            f"x{width:<6.2f} wall {wall:4.2f}{goal}"
+        )
+    groups: dict[tuple[str, str], list] = {}
+    for case, kind, *values in rows:
+        groups.setdefault((case.rpartition(" --seed ")[0], kind), []).append(values)
+    print("\nover the seeds: expected/actual cost, inside, band width, expected/actual wall")
+    for (case, kind), values in groups.items():
+        ratios, inside, widths, walls = zip(*values, strict=True)
+        print(
+            f"  {case:46} {kind:10} {min(ratios):4.2f}-{max(ratios):4.2f} "
+            f"{sum(inside)}/{len(inside)} x{min(widths):.2f}-{max(widths):.2f} "
+            f"{min(walls):4.2f}-{max(walls):4.2f}"
+        )
 
 
 if __name__ == "__main__":

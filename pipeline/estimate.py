@@ -28,6 +28,12 @@ from pipeline.tokens import count_tokens
 # Seconds per request before a pilot measures them: a hosted model's first token, then its
 # writing speed; the stub answers in-process.
 LATENCY_BASE, TOKENS_PER_SECOND = 0.5, 60.0
+# The in-process stub's request before a pilot measures it: planning, answering, committing
+# to the cache, all on the session's one event loop (0.5-1 ms measured, 2 cores).
+STUB_SECONDS = 0.0007
+# A run's fixed start: opening the run directory, and starting the worker process that judges
+# a ROUGE-gated stage (0.2-0.4 s measured with --judge process, a few ms inline).
+STARTUP_SECONDS, WORKER_START_SECONDS = 0.03, 0.3
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,7 @@ class CostModel:
 
     estimate: Callable[[Context], tuple[dict[str, list[StageNumbers]], str]]
     pilot_covers: Callable[[str], bool] = lambda stage: True
-    gate_seeds: Callable[[Any], list[str]] = lambda recipe: []
+    gate_seeds: Callable[[Any], list[str]] | None = None  # None: no ROUGE-gated stage
 
 
 MODELS: dict[str, CostModel] = {
@@ -97,19 +103,23 @@ def estimate(config: RunConfig, pilot: int = 0, backend: Backend | None = None) 
     price = price_for(config)
     cache = history_cache(config, config.fingerprint(**recipe.fingerprint_parts()))
     latency: list[float] = []
+    pilot_seconds = 0.0
     if pilot:
-        latency = run_pilot(config, pilot, model.pilot_covers, backend)
+        latency, pilot_seconds = run_pilot(config, pilot, model.pilot_covers, backend)
         cache = Path(config.out) / CACHE_FILE
-    seeds = set(model.gate_seeds(recipe))
+    seeds = set(model.gate_seeds(recipe)) if model.gate_seeds else set()
     observed = replay(recipe, cache, seeds) if cache is not None else Observed()
-    observed.latency, observed.pilot = latency, pilot
+    observed.latency, observed.pilot, observed.pilot_seconds = latency, pilot, pilot_seconds
     count, tokenizer = token_counter(config)
     ctx = Context(config, recipe, count, observed, chat_overhead=config.backend != "stub")
     scenarios, note = model.estimate(ctx)
     models = {n.model for s in scenarios.values() for n in s} | set(observed.paid)
     prices = {m: price_for(config, m) for m in models}
     seconds = _seconds_per_request(config, observed)
-    result = _assemble(config, scenarios, prices, seconds, observed.unused)
+    startup = STARTUP_SECONDS
+    if model.gate_seeds and config.judge == "process":
+        startup += WORKER_START_SECONDS
+    result = _assemble(config, scenarios, prices, seconds, observed.unused, startup)
     result["cost"]["price"] = _price_dict(price)
     result["in_cache"] = _in_cache(observed, prices)
     result["assumptions"] = _assumptions(config, price, observed, note, tokenizer)
@@ -117,21 +127,25 @@ def estimate(config: RunConfig, pilot: int = 0, backend: Backend | None = None) 
 
 
 def _seconds_per_request(config: RunConfig, observed: Observed) -> Callable[[float], float]:
-    """Wall seconds one request adds at the configured concurrency, by its completion tokens."""
+    """Wall seconds one request adds, by its completion tokens: an HTTP model's latency over the
+    configured concurrency; the in-process stub's work, one request at a time."""
+    if observed.latency and config.backend == "stub":
+        # In process, answering is CPU work on the session's event loop: concurrency does not
+        # overlap it, and the pilot's wall time per request holds all of a request's work.
+        per_request = observed.pilot_seconds / len(observed.latency)
+        return lambda tokens: per_request
     if observed.latency:
         # Measured: the pilot's mean, scaled by how much each request writes.
         written = [s.completion_tokens / s.requests for s in observed.stages.values() if s.requests]
         mean_written = max(sum(written) / len(written), 1.0) if written else 1.0
         mean_latency = sum(observed.latency) / len(observed.latency)
-        base = min(LATENCY_BASE, mean_latency) if config.backend != "stub" else mean_latency
+        base = min(LATENCY_BASE, mean_latency)
         rate = mean_written / max(mean_latency - base, 1e-6)
 
         def latency(tokens: float) -> float:
             return base + tokens / rate
     elif config.backend == "stub":
-
-        def latency(tokens: float) -> float:
-            return 0.0
+        return lambda tokens: STUB_SECONDS
     else:
 
         def latency(tokens: float) -> float:
@@ -176,9 +190,11 @@ def _assemble(
     prices: dict[str, Price],
     seconds: Callable[[float], float],
     unused: dict[str, tuple[int, int, int]],
+    startup: float,
 ) -> dict[str, Any]:
     """The JSON result; requests and tokens count judged answers, as stats.json does, and the
-    cost counts every answer paid for (`unused`: in the cache, judged by no stage)."""
+    cost counts every answer paid for (`unused`: in the cache, judged by no stage); the wall
+    time adds the run's fixed `startup` seconds."""
 
     def total(pick: Callable[[StageNumbers], float]) -> Callable[[str], float]:
         return lambda s: sum(pick(n) for n in scenarios[s])
@@ -193,7 +209,7 @@ def _assemble(
             "completion": _band(total(lambda n: n.completion)),
         },
         "cost": {"usd": _band(lambda s: total(lambda n: _stage_usd(n, prices))(s) + already, 6)},
-        "wall_seconds": _band(total(lambda n: _stage_wall(n, seconds)), 1),
+        "wall_seconds": _band(lambda s: startup + total(lambda n: _stage_wall(n, seconds))(s), 1),
         "stages": {
             n.name: _stage({s: scenarios[s][i] for s in SCENARIOS}, prices)
             for i, n in enumerate(scenarios["expected"])

@@ -61,6 +61,7 @@ class Observed:
     stages: dict[str, StageObs] = field(default_factory=dict)
     latency: list[float] = field(default_factory=list)
     pilot: int = 0
+    pilot_seconds: float = 0.0  # the pilot session's wall time, opening it aside
     paid: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     unused: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
@@ -225,20 +226,22 @@ class TimedBackend:
 
 def run_pilot(
     config: RunConfig, n: int, covers: Any, backend: Backend | None = None
-) -> list[float]:
+) -> tuple[list[float], float]:
     """Send up to n requests of each stage `covers(name)` accepts, through the run's cache.
 
     Only runtime settings differ from the run (max_requests, the judge's place, checkpoints):
     the fingerprint is the same, so the run resumes from every answer the pilot paid for.
-    Returns the seconds each paid request took."""
+    Returns the seconds each paid request took, and the session's wall time for all of them
+    (planning, answering, caching and judging: what an in-process backend costs a request)."""
     pilot = replace(config, max_requests=n, judge="inline", checkpoint_seconds=1e9)
     timed = TimedBackend(backend if backend is not None else make_backend(pilot))
-    asyncio.run(_pilot(pilot, n, covers, timed))
-    return timed.seconds
+    wall = asyncio.run(_pilot(pilot, n, covers, timed))
+    return timed.seconds, wall
 
 
-async def _pilot(config: RunConfig, n: int, covers: Any, backend: Backend) -> None:
+async def _pilot(config: RunConfig, n: int, covers: Any, backend: Backend) -> float:
     session = Session.open(config, backend=backend)
+    started = time.perf_counter()
     try:
         while covers(session.generation.name):
             g = session.generation
@@ -246,5 +249,6 @@ async def _pilot(config: RunConfig, n: int, covers: Any, backend: Backend) -> No
             g.max_requests = n if g.max_requests is None else min(n, g.max_requests)
             if await session.advance(256):
                 break
+        return time.perf_counter() - started
     finally:
         await session.aclose()

@@ -93,6 +93,23 @@ def test_estimate_of_a_fixed_config_is_stable(
     assert not out.exists(), "nothing written without --pilot"
 
 
+@pytest.mark.parametrize(
+    "method, options, worker_start",
+    [
+        ("self-instruct", {"target": 100}, 0.3),
+        ("unnatural", {"target": 20, "paraphrases": 1}, 0.3),
+        ("evol-instruct", {"rounds": 1, "limit": 10}, 0.0),  # no ROUGE gate: no worker
+    ],
+)
+def test_wall_time_counts_the_judge_workers_start(tmp_path, method, options, worker_start):
+    walls = [
+        estimate(_config(tmp_path / "run", method, judge=judge, **options))["wall_seconds"]
+        for judge in ("process", "inline")
+    ]
+    for band in BANDS:  # each rounded to 0.1 s
+        assert walls[0][band] - walls[1][band] == pytest.approx(worker_start, abs=0.11)
+
+
 # --- The CLI: --json, prices, one-line errors, nothing written ------------------------------
 
 
