@@ -71,21 +71,36 @@ class SubprocessServer:
     """`instructgen stub-server` in its own process; `stats()` reads its /stats."""
 
     def __init__(self, latency_ms: float):
+        # A free port can be taken by someone else (another run's outgoing connection) before
+        # the server binds it: then the server exits at once, and another port is tried.
+        for _ in range(5):
+            if self._start(latency_ms):
+                return
+        raise RuntimeError(f"the stub server did not start: {self._stderr[-500:]}")
+
+    def _start(self, latency_ms: float) -> bool:
         self.port = free_port()
         cmd = [*instructgen(), "stub-server", "--port", str(self.port)]
-        self._proc = subprocess.Popen(
-            [*cmd, "--latency-ms", str(latency_ms)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        with tempfile.TemporaryFile() as err:
+            self._proc = subprocess.Popen(
+                [*cmd, "--latency-ms", str(latency_ms)], stdout=subprocess.DEVNULL, stderr=err
+            )
+            return self._wait_started(err)
+
+    def _wait_started(self, err: Any) -> bool:
         deadline = time.monotonic() + 30
         while True:
             try:
                 self.stats()
-                return
+                return True
             except OSError:
-                if self._proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the stub server did not start") from None
+                if self._proc.poll() is not None:
+                    err.seek(0)
+                    self._stderr = err.read().decode(errors="replace")
+                    return False
+                if time.monotonic() > deadline:
+                    self._proc.kill()
+                    raise RuntimeError("the stub server did not answer in 30 s") from None
                 time.sleep(0.05)
 
     @property

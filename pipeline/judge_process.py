@@ -7,10 +7,14 @@ second core while the event loop keeps requests flowing, and answers keep landin
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
@@ -50,9 +54,13 @@ class JudgeProcess:
         # package's folder goes first on its path: a `pipeline/` folder in the user's working
         # directory must not shadow it.
         parent, child = socket.socketpair()
+        # The kernel ties PR_SET_PDEATHSIG to the thread that forks, not to the process: a
+        # worker started from any other thread would be killed when that thread ends, so it
+        # watches its parent by polling instead.
+        tie = "pdeathsig" if threading.current_thread() is threading.main_thread() else "poll"
+        argv = [_PACKAGE_ROOT, str(child.fileno()), str(os.getpid()), tie]
         self._proc = subprocess.Popen(
-            [sys.executable, "-c", _CHILD, _PACKAGE_ROOT, str(child.fileno())],
-            pass_fds=[child.fileno()],
+            [sys.executable, "-c", _CHILD, *argv], pass_fds=[child.fileno()]
         )
         child.close()
         self._conn = Connection(parent.detach())
@@ -115,12 +123,47 @@ def _serve(conn: Connection) -> None:
             conn.send(("bug", traceback.format_exc()))
 
 
-def child_main(fd: int) -> None:
+def child_main(fd: int, parent: int, tie: str = "poll") -> None:
+    """The worker's entry point: die with `parent`, then serve the judge on descriptor `fd`."""
+    die_with_parent(parent, tie)
     _serve(Connection(fd))
+
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+POLL_SECONDS = 0.1
+
+
+def die_with_parent(parent: int, tie: str) -> None:
+    """Exit as soon as `parent` does, even in the middle of a call: after a kill -9 of the
+    run, a worker finishing its batch would hold the CPU and the run directory's files for
+    nothing. "pdeathsig" asks Linux for a SIGKILL when the parent dies; elsewhere, or when it
+    cannot be had, a thread polls for the parent."""
+    if not (tie == "pdeathsig" and _pdeathsig()):
+        threading.Thread(target=_watch, args=(parent,), daemon=True, name="parent-watch").start()
+    # The parent may have died before the signal was asked for: we were re-parented then.
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _pdeathsig() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(POLL_SECONDS)
+    os._exit(1)
 
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 _CHILD = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from pipeline.judge_process import child_main; child_main(int(sys.argv[2]))"
+    "from pipeline.judge_process import child_main; "
+    "child_main(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])"
 )

@@ -192,6 +192,25 @@ def test_a_long_429_stretch_slows_the_run_with_one_shared_cool_down(tmp_path):
     assert seen["errors"]["429"] <= 4 * (1.5 / 0.2 + 2)
 
 
+@pytest.mark.parametrize("concurrency", [8, 32])
+def test_429s_without_retry_after_pause_all_requests_together(tmp_path, concurrency):
+    """Every request gets a 429 with no Retry-After for 1.5 s. The requests in flight pause
+    together for a shared backoff that doubles with each 429 in a row (0.05 s, 0.1 s, ... up
+    to 0.5 s), and one request at a time probes until the server answers: the server sees the
+    first round plus one probe per pause (measured: 13 at concurrency 8, 37 at 32). Each
+    request backing off on its own sent a whole round per pause (measured: 45-46 and 161-163)."""
+    policy = RetryPolicy(max_attempts=3, initial_wait=0.05, max_wait=0.5, jitter=0.05)
+    options = {"rate_limit_seconds": 1.5, "retry_after_header": False}
+    with StubServer(**options) as server:
+        started = time.monotonic()
+        stats = run_against(server, tmp_path, policy, concurrency=concurrency, target=1000)
+        seen = server.app.stats.to_dict()
+    assert stats["stopped"] == "target"
+    assert time.monotonic() - started >= 1.5
+    pauses = 8  # 0.05 + 0.1 + 0.2 + 0.4 + 0.5 + 0.5 > 1.5 s, with room for slow machines
+    assert concurrency <= seen["errors"]["429"] <= concurrency + pauses
+
+
 @pytest.mark.parametrize(
     "limits",
     [{"rpm": 2400}, {"tpm": 2400 * 1400}, {"rpm": 2400, "tpm": 2400 * 1400}],

@@ -222,3 +222,78 @@ def test_over_http_permanent_errors_are_not_retried(path, options, raised, reque
             asyncio.run(backend.complete(REQUEST))
         assert stats(server)["requests"] == requests
     assert type(caught.value) is raised
+
+
+class Limiting:
+    """Answers its first `limited` calls with a 429 that says nothing of when to retry. Records
+    the most calls in flight at once among those sent after the first round (`first_round`
+    calls sent together before any 429), up to and including the first success."""
+
+    def __init__(self, limited: int, first_round: int):
+        self.limited, self.first_round, self.calls = limited, first_round, 0
+        self.in_flight: set[int] = set()
+        self.overlap = 0
+
+    async def complete(self, request: Request) -> Completion:
+        self.calls += 1
+        number = self.calls
+        if self.first_round < number <= self.limited + 1:
+            self.in_flight.add(number)
+            self.overlap = max(self.overlap, len(self.in_flight))
+        try:
+            await asyncio.sleep(0)  # the others in flight get their turn
+            if number <= self.limited:
+                raise bare_429()
+            return OK
+        finally:
+            self.in_flight.discard(number)
+
+
+def bare_429() -> TransientBackendError:
+    return TransientBackendError("HTTP 429", None, 429)
+
+
+def test_429s_without_retry_after_pause_every_call_and_one_probes():
+    """Three calls in flight all get a 429 with no Retry-After: they pause together, then one
+    probes at a time, each 429 in a row doubling the pause, until a success lets all go."""
+    inner, recorded = Limiting(limited=5, first_round=3), Sleeps()
+    policy = RetryPolicy(10, initial_wait=1.0, jitter=0.0, sleep=recorded)
+    backend = RetryingBackend(inner, policy)
+
+    async def three() -> list[Completion]:
+        calls = (backend.complete(Request("m", ("p",), slot=s)) for s in "ABC")
+        return await asyncio.gather(*calls)
+
+    assert asyncio.run(three()) == [OK, OK, OK]
+    assert inner.calls == 8  # 3 at once, 2 probes limited, 1 probe answered, then the other 2
+    assert inner.overlap == 1  # while limited, one probe at a time
+    assert max(recorded) == pytest.approx(4.0, abs=0.1)  # pauses of 1, 2, then 4 s
+    waits = len(recorded)
+    assert asyncio.run(backend.complete(REQUEST)) is OK
+    assert len(recorded) == waits  # the success ended the pause: the next call goes at once
+
+
+def shared_waits(recorded: list[float]) -> list[float]:
+    return sorted({round(w, 1) for w in recorded})
+
+
+@pytest.mark.parametrize(
+    "outcomes, waits",
+    [
+        ([bare_429(), OK], [1.0]),
+        ([bare_429(), bare_429(), OK], [1.0, 2.0]),
+        ([bare_429(), bare_429(), bare_429(), OK], [1.0, 2.0, 4.0]),
+        ([flaky(retry_after=3), OK], [3.0]),  # the server's Retry-After, no growth of its own
+    ],
+)
+def test_the_shared_pause_grows_with_429s_in_a_row_and_a_success_resets_it(outcomes, waits):
+    inner, recorded = Scripted(*outcomes, *outcomes), Sleeps()
+    policy = RetryPolicy(10, initial_wait=1.0, jitter=0.0, sleep=recorded)
+    backend = RetryingBackend(inner, policy)
+    # Each 429 waits the call's own backoff, then the rest of the shared pause (the injected
+    # sleep lets no time pass, so both show in full).
+    asyncio.run(backend.complete(REQUEST))
+    assert shared_waits(recorded) == waits
+    recorded.clear()
+    asyncio.run(backend.complete(REQUEST))  # after the success, the pause starts small again
+    assert shared_waits(recorded) == waits

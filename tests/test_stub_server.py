@@ -250,3 +250,22 @@ def test_default_app_answers_with_the_stub_backend():
     assert status == 200
     assert [c["index"] for c in payload["choices"]] == [0, 1]
     assert payload["usage"]["completion_tokens"] > 0
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"rate_limit_rate": 1.0},  # random 429s
+        {"faults": "429"},  # a scripted one
+        {"rate_limit_seconds": 60},  # a long stretch
+        {"rpm": 1, "limit_window": 1},  # a limit: the second request passes it
+    ],
+)
+@pytest.mark.parametrize("header", [True, False])
+def test_429s_say_when_to_retry_unless_told_not_to(options, header):
+    with serve(retry_after_header=header, **options) as s:
+        replies = [call(s, "POST", "/v1/completions", {"prompt": "p"}) for _ in range(2)]
+    limited = [h for status, h, _ in replies if status == 429]
+    assert limited
+    said = [bool({"retry-after", "retry-after-ms"} & {k.lower() for k in h}) for h in limited]
+    assert said == [header] * len(limited)

@@ -88,10 +88,20 @@ class FaultPlan:
         return self._left[0][0]
 
 
-def fault_error(kind: str, retry_after: float) -> HTTPError | None:
+def retry_after_header(seconds: float | None, ms: bool = False) -> dict[str, str]:
+    """The header a 429 says when to come back in; none when `seconds` is None (providers that
+    leave the client to guess)."""
+    if seconds is None:
+        return {}
+    if ms:  # whole milliseconds, rounded up, so a client that honours it fits
+        return {"retry-after-ms": str(int(seconds * 1000) + 1)}
+    return {"retry-after": f"{seconds:g}"}
+
+
+def fault_error(kind: str, retry_after: float | None) -> HTTPError | None:
     """The error response a fault kind stands for, if it is one."""
     if kind == "429":
-        wait = {"retry-after": f"{retry_after:g}"}
+        wait = retry_after_header(retry_after)
         return HTTPError(429, "Rate limit reached; please try again later", wait, "rate_limit")
     if kind in ("500", "503"):
         return HTTPError(int(kind), f"injected {kind}")
@@ -137,7 +147,7 @@ class Limits:
     tpm: float | None = None
     window: float = 60.0
     stretch: float = 0.0  # seconds after the first request during which everything gets 429
-    retry_after: float = 1.0
+    retry_after: float | None = 1.0  # None: the stretch's 429s carry no Retry-After
 
     def __post_init__(self) -> None:
         self._buckets = {
@@ -152,14 +162,13 @@ class Limits:
         now = time.monotonic()
         self._first = now if self._first is None else self._first
         if now - self._first < self.stretch:
-            wait = {"retry-after": f"{self.retry_after:g}"}
+            wait = retry_after_header(self.retry_after)
             raise HTTPError(429, "Rate limit reached (a long stretch)", wait, "rate_limit")
         costs = {"requests": 1.0, "tokens": float(request_tokens(request))}
         waits = {name: b.wait(costs[name]) for name, b in self._buckets.items()}
         if any(waits.values()):
             name = max(waits, key=lambda n: waits[n])
-            # Retry-After in whole milliseconds, rounded up, so a client that honours it fits.
-            wait = {"retry-after-ms": str(int(waits[name] * 1000) + 1)}
+            wait = retry_after_header(waits[name] if self.retry_after is not None else None, True)
             raise HTTPError(429, f"Rate limit reached for {name} per min", wait, "rate_limit")
         for name, bucket in self._buckets.items():
             bucket.take(costs[name])

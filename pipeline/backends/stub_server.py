@@ -30,6 +30,7 @@ from pipeline.backends.stub_faults import (
     cut_off,
     fault_error,
     reset_connection,
+    retry_after_header,
 )
 from pipeline.backends.stub_wire import (
     models_body,
@@ -69,6 +70,8 @@ class ServerOptions:
     tpm: float | None = None
     limit_window: float = 60.0  # seconds of the per-minute limits a full bucket holds
     rate_limit_seconds: float = 0.0  # everything gets 429 this long after the first request
+    # False: no 429 says when to retry (no Retry-After), as some providers answer
+    retry_after_header: bool = True
     api_key: str | None = None  # when set, any other bearer token gets 401
     strict_model: bool = False  # a model other than `model` gets 404, as OpenAI answers
     echo_key: bool = False  # error messages repeat the bearer token (a careless provider)
@@ -87,9 +90,14 @@ class ServerOptions:
             raise ConfigError("--rpm, --tpm and --limit-window must be positive")
         FaultPlan(self.faults)  # a bad plan is refused when the options are built
 
+    @property
+    def retry_after_or_none(self) -> float | None:
+        """What a 429 says about when to retry: None when the server does not say."""
+        return self.retry_after if self.retry_after_header else None
+
     def limits(self) -> Limits:
         return Limits(
-            self.rpm, self.tpm, self.limit_window, self.rate_limit_seconds, self.retry_after
+            self.rpm, self.tpm, self.limit_window, self.rate_limit_seconds, self.retry_after_or_none
         )
 
 
@@ -208,7 +216,7 @@ class StubApp:
         return self._answer(api, key, request, fault, gone)
 
     def _answer(self, api: str, key: str, request: Request, fault: str, gone: Presence) -> Any:
-        error = fault_error(fault, self.options.retry_after)
+        error = fault_error(fault, self.options.retry_after_or_none)
         if error is not None:
             raise error
         if fault == "reset":
@@ -246,7 +254,8 @@ class StubApp:
             status = self._faults.choice((500, 503))
             raise HTTPError(status, f"injected {status}")
         if draw < opts.error_rate + opts.rate_limit_rate:
-            raise HTTPError(429, "injected rate limit", {"retry-after": f"{opts.retry_after:g}"})
+            wait = retry_after_header(opts.retry_after_or_none)
+            raise HTTPError(429, "injected rate limit", wait)
 
 
 def _bearer(scope: dict[str, Any]) -> str:
