@@ -69,6 +69,7 @@ class Generation:
         self._history: list[tuple[int, int]] = [(0, 0)]  # (answers used, kept) after each batch
         self._hits: set[int] = set()  # slots answered from the cache, not yet used
         self._judged: asyncio.Future[None] | None = None  # resolved after each judged batch
+        self._judging = 0  # answers handed to the judge, not yet accounted for
         self.started = time.monotonic()
 
     @property
@@ -95,6 +96,8 @@ class Generation:
                 if not batch or (self._check_stop() and self.stopped != "budget"):
                     break
                 judging, sent = asyncio.ensure_future(self._judge(batch)), batch
+                self._judging = len(batch)
+                self._dispatch()  # the judge holds these: the window opens for the next ones
             if judging is not None:  # the last batch in hand when the budget stopped the run
                 self._account(sent, await judging)
         except asyncio.CancelledError:
@@ -114,6 +117,7 @@ class Generation:
     def _account(self, batch: list[tuple[int, Completion]], progress: Progress) -> int:
         """A judged batch's used answers leave the pending set."""
         self.progress = progress
+        self._judging = 0
         for slot, _ in batch[: progress.used]:
             del self._pending[slot]
         self._head += progress.used
@@ -154,8 +158,11 @@ class Generation:
             # Before any answer is judged the rate is only a prior, and models differ widely:
             # send half, and the rest once real answers say how many are needed.
             wanted = math.ceil(wanted / 2)
-        limit = min(self._window, wanted)
-        while len(self._pending) < limit or self._collected not in self._pending:
+        # Answers in the judge's hands no longer hold the window, so requests keep flowing while
+        # it works; they still count against `wanted`, so nothing more is sent past the target.
+        while (
+            len(self._pending) < wanted and len(self._pending) - self._judging < self._window
+        ) or self._collected not in self._pending:
             if self.max_requests is not None and self._next >= self.max_requests:
                 break
             request = self.method.plan(self._next)
