@@ -8,6 +8,7 @@ this script starts (as scheduled runs do; its start-up time is printed too). Goa
 takes <= 1.2x the library's time.
 
     python benchmarks/prefect_overhead.py [--requests 10000] [--rounds 2] [--method self-instruct]
+        [--variants library,server,temporary]
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import os
 import resource
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -101,27 +103,38 @@ def timed_run(out: Path, args: argparse.Namespace, variant: tuple) -> list[float
     return [elapsed, stats["session"]["wall_seconds"], cpu]
 
 
-def measure(tmp: Path, args: argparse.Namespace) -> dict[str, list[float]]:
-    """Best of `rounds` for each variant, the variants alternating."""
+VARIANTS = {
+    "library": "library (--no-prefect)",
+    "server": "flow, prefect server",
+    "temporary": "flow, temporary server",
+}
+
+
+def measure(tmp: Path, args: argparse.Namespace) -> dict[str, list[list[float]]]:
+    """Every round runs each variant once, the variants alternating; all times are kept."""
     base = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     temporary = {**base, **QUIET, "PREFECT_HOME": str(tmp / "home-temporary")}
     proc, url, startup = start_server(tmp / "home-server")
     print(f"prefect server start: healthy after {startup:.1f} s (fresh database)")
     served = {**base, **QUIET, "PREFECT_HOME": str(tmp / "home-client"), "PREFECT_API_URL": url}
-    variants = {
-        "library (--no-prefect)": (base, False, None),
-        "flow, temporary server": (temporary, True, None),
-        "flow, prefect server": (served, True, proc.pid),
+    every = {
+        "library": (base, False, None),
+        "server": (served, True, proc.pid),
+        "temporary": (temporary, True, None),
     }
+    variants = {VARIANTS[v]: every[v] for v in args.variants}
     warm = argparse.Namespace(**{**vars(args), "requests": 10})
-    first = timed_run(tmp / "warm", warm, variants["flow, temporary server"])[0]
-    print(f"first flow run on a fresh PREFECT_HOME (temporary server, 10 requests): {first:.1f} s")
-    best = {name: [float("inf")] * 3 for name in variants}
+    if "temporary" in args.variants:
+        first = timed_run(tmp / "warm", warm, every["temporary"])[0]
+        print(f"first flow run, fresh PREFECT_HOME (temporary server, 10 requests): {first:.1f} s")
+    if "server" in args.variants:  # a running server has seen our flows before
+        timed_run(tmp / "warm-server", warm, every["server"])
+    runs: dict[str, list[list[float]]] = {name: [] for name in variants}
     try:
         for r in range(args.rounds):
             for i, (name, variant) in enumerate(variants.items()):
                 took = timed_run(tmp / f"v{i}-{r}", args, variant)
-                best[name] = [min(b, t) for b, t in zip(best[name], took, strict=True)]
+                runs[name].append(took)
                 print(
                     f"  round {r + 1}, {name}: {took[0]:.1f} s process, {took[1]:.1f} s run, "
                     f"{took[2]:.1f} CPU s (load {os.getloadavg()[0]:.1f})"
@@ -129,25 +142,46 @@ def measure(tmp: Path, args: argparse.Namespace) -> dict[str, list[float]]:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(30)
-    return best
+    return runs
+
+
+def summary(runs: dict[str, list[list[float]]]) -> None:
+    """Each variant's range; (best/median) its best and median over the library's."""
+    library = next(iter(runs.values()))
+    best = [min(r[i] for r in library) for i in range(3)]
+    median = [statistics.median(r[i] for r in library) for i in range(3)]
+    for name, took in runs.items():
+        cells = []
+        for i, what in enumerate(("process", "run", "CPU")):
+            values = [r[i] for r in took]
+            low, high = min(values), max(values)
+            mid = statistics.median(values) / median[i]
+            cells.append(f"{what} {low:5.1f}-{high:5.1f} s ({low / best[i]:.2f}x/{mid:.2f}x)")
+        print(f"  {name:24} " + "; ".join(cells))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--requests", type=int, default=10_000)
-    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds; best of each")
+    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds")
     ap.add_argument("--method", default="self-instruct")
+    ap.add_argument(
+        "--variants",
+        default="library,server,temporary",
+        type=lambda v: [x for x in v.split(",") if x],
+        help="which of library, server, temporary to run (library always first)",
+    )
     args = ap.parse_args()
+    args.variants = ["library", *(v for v in args.variants if v != "library")]
+    if unknown := set(args.variants) - set(VARIANTS):
+        raise SystemExit(f"--variants: unknown {sorted(unknown)}; choose from {list(VARIANTS)}")
     with tempfile.TemporaryDirectory() as tmp:
-        best = measure(Path(tmp), args)
-    library = best["library (--no-prefect)"]
-    print(f"{args.method}, {args.requests:,} stub requests, best of {args.rounds} (goal <= 1.2x):")
-    for name, times in best.items():
-        ratios = [t / lib for t, lib in zip(times, library, strict=True)]
-        print(
-            f"  {name:24} {times[0]:6.1f} s process ({ratios[0]:.2f}x)  {times[1]:6.1f} s run "
-            f"({ratios[1]:.2f}x)  {times[2]:6.1f} CPU s ({ratios[2]:.2f}x)"
-        )
+        runs = measure(Path(tmp), args)
+    print(
+        f"{args.method}, {args.requests:,} stub requests, {args.rounds} rounds, load "
+        f"{os.getloadavg()[0]:.1f} (goal: flow, prefect server <= 1.2x process):"
+    )
+    summary(runs)
 
 
 if __name__ == "__main__":

@@ -7,11 +7,22 @@ from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from flows.artifacts import publish_artifacts
-from pipeline.session import Session
+from pipeline.session import STEP, TASK_ANSWERS, Session
 
-DEFAULT_BATCH = 256
+DEFAULT_BATCH = TASK_ANSWERS  # answers per task run
+
+
+async def advance(session: Session, answers: int) -> bool:
+    """Judge the next `answers` answers in the library's steps; True once the run is done.
+    For one-stage methods: a stage that ends is not noticed here."""
+    while answers > 0:
+        if await session.advance(min(answers, STEP)):
+            return True
+        answers -= STEP
+    return False
 
 
 @task(name="write-outputs", cache_policy=NO_CACHE)
@@ -26,15 +37,18 @@ async def write_outputs(session: Session) -> dict[str, Any]:
 @task(name="stage", task_run_name="{name}", cache_policy=NO_CACHE)
 async def run_stage(session: Session, name: str, batch: int) -> bool:
     """Run one stage to its end, its requests in batches; True when it was the last one."""
-    while session.stage == name:
-        if await session.advance(batch):
+    while session.stage == name:  # checked after every step: a task never runs into the next stage
+        if await session.advance(min(batch, STEP)):
             return True
     return False
 
 
 async def run_to_end(session: Session, step: Callable[[], Awaitable[bool]]) -> dict[str, Any]:
     """Call `step` (a task) until it says the run is done, then write the outputs (a task).
-    On any failure the outputs are still written, and the session is always closed."""
+    On any failure the outputs are still written, and the session is always closed.
+
+    Tasks get the session `quote`d: Prefect would otherwise walk all of it (the method, the
+    judge, the backends) looking for futures, twice per task run."""
     try:
         while not await step():
             pass
@@ -46,11 +60,11 @@ async def run_to_end(session: Session, step: Callable[[], Awaitable[bool]]) -> d
             await session.aclose()
         raise
     try:
-        return await write_outputs(session)
+        return await write_outputs(quote(session))
     finally:
         await session.aclose()
 
 
 async def run_stages(session: Session, batch: int) -> dict[str, Any]:
     """A multi-stage method: one task per stage."""
-    return await run_to_end(session, lambda: run_stage(session, session.stage, batch))
+    return await run_to_end(session, lambda: run_stage(quote(session), session.stage, batch))

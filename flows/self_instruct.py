@@ -6,8 +6,9 @@ from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
-from flows.common import DEFAULT_BATCH, run_to_end
+from flows.common import DEFAULT_BATCH, advance, run_to_end
 from pipeline import progress
 from pipeline.config import RunConfig
 from pipeline.session import Session
@@ -16,7 +17,7 @@ from pipeline.session import Session
 @task(name="generate-batch", cache_policy=NO_CACHE)
 async def generate_batch(session: Session, answers: int) -> bool:
     """Process the next `answers` model answers in request order."""
-    return await session.advance(answers)
+    return await advance(session, answers)
 
 
 @flow(name="self-instruct", log_prints=True)
@@ -24,4 +25,4 @@ async def self_instruct_flow(config: dict[str, Any], batch: int = DEFAULT_BATCH)
     """Generate until `config['target']` examples are kept; resumable from the run directory."""
     run_config = RunConfig.from_dict({**config, "method": "self-instruct"})
     session = Session.open(run_config, on_progress=progress.reporter())
-    return await run_to_end(session, lambda: generate_batch(session, batch))
+    return await run_to_end(session, lambda: generate_batch(quote(session), batch))

@@ -26,6 +26,7 @@ from pipeline.cli_run import (
     run_unnatural,
 )
 from pipeline.errors import ConfigError
+from pipeline.session import TASK_ANSWERS
 
 schedule_app = typer.Typer(
     help="Run a method on a schedule (needs a Prefect server: PREFECT_API_URL).",
@@ -63,7 +64,7 @@ OPTIONS: list[tuple[str, Any, Any]] = [
     ("grow", Grow, 0),
     ("shared_limit", SharedLimit, None),
     ("shared_rpm", SharedRpm, None),
-    ("batch", Batch, 256),
+    ("batch", Batch, TASK_ANSWERS),
     ("work_pool", WorkPool, None),
 ]
 RUN_ONLY = ("no_prefect", "quiet")  # steer one interactive run; meaningless on a schedule

@@ -30,6 +30,46 @@ def test_flow_runs_and_resumes_through_prefect(prefect_api, tmp_path):
     assert len(json.loads((tmp_path / "r" / "alpaca.json").read_text())) == 60
 
 
+async def _flow_run_records(flow_run_id, want: int) -> tuple[list[str], list[str]]:
+    """Task run names and artifact keys of one flow run. Prefect records task runs from events
+    in the background: give the last ones a moment to land."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        FlowRunFilter,
+        FlowRunFilterId,
+    )
+
+    async with get_client() as client:
+        for _ in range(100):
+            tasks = await client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+            )
+            if len(tasks) >= want and all(t.state and t.state.is_final() for t in tasks):
+                break
+            await asyncio.sleep(0.1)
+        artifacts = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
+    return sorted(t.name for t in tasks), sorted(a.key.rsplit("-", 1)[1] for a in artifacts)
+
+
+@pytest.mark.parametrize(
+    ("requests", "batch", "batches"),
+    [(30, 10, 3), (30, 30, 1), (30, 1000, 1)],
+)
+def test_self_instruct_runs_one_task_per_batch(prefect_api, tmp_path, requests, batch, batches):
+    """Tasks per batch of answers, never per request; each completed in the UI, and the run's
+    summary and funnel published on the flow run."""
+    config = RunConfig(out=str(tmp_path / "r"), target=10**6, max_requests=requests).to_dict()
+    state = asyncio.run(self_instruct_flow(config, batch=batch, return_state=True))
+    assert state.is_completed() and state.result()["requests"]["total"] == requests
+    names, artifacts = asyncio.run(_flow_run_records(state.state_details.flow_run_id, batches + 1))
+    assert [n.rsplit("-", 1)[0] for n in names] == ["generate-batch"] * batches + ["write-outputs"]
+    assert artifacts == ["funnel", "summary"]
+
+
 def test_unnatural_flow_runs_one_task_per_stage(prefect_api, tmp_path):
     from prefect.client.orchestration import get_client
 
