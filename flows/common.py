@@ -10,19 +10,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from flows.artifacts import publish_artifacts
-from pipeline.session import STEP, TASK_ANSWERS, Session
+from pipeline.session import TASK_ANSWERS, Session
 
 DEFAULT_BATCH = TASK_ANSWERS  # answers per task run
-
-
-async def advance(session: Session, answers: int) -> bool:
-    """Judge the next `answers` answers in the library's steps; True once the run is done.
-    For one-stage methods: a stage that ends is not noticed here."""
-    while answers > 0:
-        if await session.advance(min(answers, STEP)):
-            return True
-        answers -= STEP
-    return False
 
 
 @task(name="write-outputs", cache_policy=NO_CACHE)
@@ -37,8 +27,8 @@ async def write_outputs(session: Session) -> dict[str, Any]:
 @task(name="stage", task_run_name="{name}", cache_policy=NO_CACHE)
 async def run_stage(session: Session, name: str, batch: int) -> bool:
     """Run one stage to its end, its requests in batches; True when it was the last one."""
-    while session.stage == name:  # checked after every step: a task never runs into the next stage
-        if await session.advance(min(batch, STEP)):
+    while session.stage == name:  # advance() returns when the stage ends
+        if await session.advance(batch):
             return True
     return False
 

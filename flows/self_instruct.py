@@ -8,7 +8,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from flows.common import DEFAULT_BATCH, advance, run_to_end
+from flows.common import DEFAULT_BATCH, run_to_end
 from pipeline import progress
 from pipeline.config import RunConfig
 from pipeline.session import Session
@@ -17,7 +17,7 @@ from pipeline.session import Session
 @task(name="generate-batch", cache_policy=NO_CACHE)
 async def generate_batch(session: Session, answers: int) -> bool:
     """Process the next `answers` model answers in request order."""
-    return await advance(session, answers)
+    return await session.advance(answers)
 
 
 @flow(name="self-instruct", log_prints=True)

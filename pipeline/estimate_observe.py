@@ -20,7 +20,7 @@ from pipeline.backends.registry import make_backend
 from pipeline.config import RunConfig
 from pipeline.errors import ConfigError
 from pipeline.judge import Judge
-from pipeline.session import Session
+from pipeline.session import STEP, Session
 from pipeline.stages import StageResult, StageSpec
 from pipeline.store import CACHE_FILE, RUN_FILE
 from pipeline.types import Completion, Example, Request
@@ -247,7 +247,7 @@ async def _pilot(config: RunConfig, n: int, covers: Any, backend: Backend) -> fl
             g = session.generation
             # A map stage plans its whole list; the pilot asks only its first n items.
             g.max_requests = n if g.max_requests is None else min(n, g.max_requests)
-            if await session.advance(256):
+            if await session.advance(STEP):
                 break
         return time.perf_counter() - started
     finally:

@@ -123,8 +123,18 @@ class Session:
         )
 
     async def advance(self, answers: int) -> bool:
-        """Judge a batch of answers of the current stage; True once the last stage is done.
-        The outputs are written every checkpoint_seconds."""
+        """Judge up to `answers` answers of the current stage, STEP at a time; True once the
+        last stage is done. Returns early when the stage ends, so a caller (a Prefect task per
+        stage) never runs into the next one. The outputs are written every checkpoint_seconds."""
+        stage = self.stage
+        while True:
+            step = min(answers, STEP)
+            finished = await self._step(step)
+            answers -= step
+            if finished or answers <= 0 or self.stage != stage:
+                return finished
+
+    async def _step(self, answers: int) -> bool:
         g = self.generation
         finished = await g.advance(answers)
         if finished:
