@@ -4,7 +4,9 @@ It lets the real OpenAI backend, its retries and its errors be exercised offline
 random faults (429 with Retry-After, 500, 503) from a seeded RNG, scripted faults and rate limits
 (pipeline/backends/stub_faults.py), a required API key and strict model names. Like a provider,
 it stops working for a client that has gone: an answer whose client disconnected during its
-latency is neither sent nor counted as answered (it is counted as abandoned)."""
+latency is neither sent nor counted as answered (it is counted as abandoned). Chat answers
+asked for with `"store": true` are kept and listed as OpenAI's stored completions
+(pipeline/backends/stub_store.py), so a client can find an answer it paid for but lost."""
 
 from __future__ import annotations
 
@@ -13,9 +15,7 @@ import random
 import socket
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
@@ -24,7 +24,6 @@ from pipeline.backends.stub_faults import (
     ClientGone,
     FaultPlan,
     HTTPError,
-    Limits,
     Presence,
     Reset,
     cut_off,
@@ -32,6 +31,8 @@ from pipeline.backends.stub_faults import (
     reset_connection,
     retry_after_header,
 )
+from pipeline.backends.stub_options import ServerOptions, ServerStats
+from pipeline.backends.stub_store import CompletionStore, ListQuery, stored_metadata
 from pipeline.backends.stub_wire import (
     models_body,
     read_body,
@@ -42,95 +43,22 @@ from pipeline.backends.stub_wire import (
 from pipeline.errors import ConfigError
 from pipeline.types import Completion, Request, content_hash
 
-__all__ = ["HTTPError", "ServerOptions", "StubApp", "StubServer", "request_from_body", "run_server"]
+__all__ = [
+    "HTTPError",
+    "ServerOptions",
+    "ServerStats",
+    "StubApp",
+    "StubServer",
+    "request_from_body",
+    "run_server",
+]
 
 Answer = Callable[[Request], Completion]
 SLOT_HEADER = b"x-instructgen-slot"
-ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/completions": "completions"}
-RATES = ("error_rate", "rate_limit_rate", "malformed_rate", "duplicate_rate", "truncated_rate")
+CHAT_PATH = "/v1/chat/completions"
+ENDPOINTS = {CHAT_PATH: "chat", "/v1/completions": "completions"}
 HANG_LIMIT = 3600.0  # seconds a hung request waits for its client to give up
 MALFORMED_BODY = b'{"id": "chatcmpl-cut", "object": "chat.completion", "choices": [{"ind'
-
-
-@dataclass(frozen=True)
-class ServerOptions:
-    """Latency, injected HTTP faults, rate limits and the stub model's own fault rates."""
-
-    latency_ms: float = 0.0
-    error_rate: float = 0.0
-    rate_limit_rate: float = 0.0
-    retry_after: float = 1.0
-    seed: int = 0
-    malformed_rate: float = 0.0
-    duplicate_rate: float = 0.0
-    truncated_rate: float = 0.0
-    model: str = "stub"
-    faults: str = ""  # a fault plan, e.g. "503*3,reset,hang" (see stub_faults)
-    rpm: float | None = None
-    tpm: float | None = None
-    limit_window: float = 60.0  # seconds of the per-minute limits a full bucket holds
-    rate_limit_seconds: float = 0.0  # everything gets 429 this long after the first request
-    # False: no 429 says when to retry (no Retry-After), as some providers answer
-    retry_after_header: bool = True
-    api_key: str | None = None  # when set, any other bearer token gets 401
-    strict_model: bool = False  # a model other than `model` gets 404, as OpenAI answers
-    echo_key: bool = False  # error messages repeat the bearer token (a careless provider)
-
-    def __post_init__(self) -> None:
-        for name in RATES:
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ConfigError(f"--{name.replace('_', '-')} must be between 0 and 1")
-        if self.error_rate + self.rate_limit_rate > 1.0:
-            raise ConfigError("--error-rate plus --rate-limit-rate must not exceed 1")
-        if min(self.latency_ms, self.retry_after, self.rate_limit_seconds) < 0:
-            raise ConfigError(
-                "--latency-ms, --retry-after and --rate-limit-seconds must not be negative"
-            )
-        if any(v is not None and v <= 0 for v in (self.rpm, self.tpm)) or self.limit_window <= 0:
-            raise ConfigError("--rpm, --tpm and --limit-window must be positive")
-        FaultPlan(self.faults)  # a bad plan is refused when the options are built
-
-    @property
-    def retry_after_or_none(self) -> float | None:
-        """What a 429 says about when to retry: None when the server does not say."""
-        return self.retry_after if self.retry_after_header else None
-
-    def limits(self) -> Limits:
-        return Limits(
-            self.rpm, self.tpm, self.limit_window, self.rate_limit_seconds, self.retry_after_or_none
-        )
-
-
-@dataclass
-class ServerStats:
-    """What the server saw; a cache key is the sha256 of the canonical body plus the slot.
-    `answered` counts answers sent; `abandoned` requests whose client left before theirs."""
-
-    requests: int = 0
-    served: Counter[str] = field(default_factory=Counter)
-    errors: Counter[str] = field(default_factory=Counter)
-    faults: Counter[str] = field(default_factory=Counter)
-    seen: Counter[str] = field(default_factory=Counter)
-    answered: Counter[str] = field(default_factory=Counter)
-    answered_slots: set[str] = field(default_factory=set)
-    abandoned: int = 0
-    clients: set[str] = field(default_factory=set)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON served at GET /stats."""
-        return {
-            "requests": self.requests,
-            "served": dict(self.served),
-            "errors": dict(self.errors),
-            "faults": dict(self.faults),
-            "abandoned": self.abandoned,
-            "connections": len(self.clients),
-            "keys": len(self.seen),
-            "keys_seen_more_than_once": sum(n > 1 for n in self.seen.values()),
-            "keys_answered_more_than_once": sum(n > 1 for n in self.answered.values()),
-            "seen_per_key": dict(self.seen),
-            "answered_slots": sorted(self.answered_slots),
-        }
 
 
 def stub_answer(options: ServerOptions) -> Answer:
@@ -148,6 +76,7 @@ class StubApp:
         self.options = options or ServerOptions()
         self.answer = answer or stub_answer(self.options)
         self.stats = ServerStats()
+        self.store = CompletionStore()
         self._faults = random.Random(self.options.seed)
         self._plan = FaultPlan(self.options.faults)
         self._limits = self.options.limits()
@@ -178,6 +107,8 @@ class StubApp:
         path, method = scope["path"].rstrip("/"), scope["method"]
         if path == "/stats" and method == "GET":
             return self.stats.to_dict()
+        if path == CHAT_PATH and method == "GET":
+            return self._list(scope)
         self.stats.requests += 1
         if scope.get("client"):
             self.stats.clients.add(str(scope["client"]))
@@ -188,7 +119,7 @@ class StubApp:
         if path not in ENDPOINTS:
             raise HTTPError(404, f"no route {method} {path}")
         if method != "POST":
-            raise HTTPError(405, f"{path} takes POST")
+            raise HTTPError(405, f"{path} takes POST" + (" or GET" if path == CHAT_PATH else ""))
         return await self._complete(ENDPOINTS[path], scope, body, gone)
 
     async def _complete(self, api: str, scope: dict[str, Any], raw: bytes, gone: Presence) -> Any:
@@ -203,6 +134,7 @@ class StubApp:
         self.stats.seen[key] += 1
         self._check_key(scope)
         request = request_from_body(api, body, slot)
+        metadata = stored_metadata(body) if api == "chat" else None
         self._check_model(request.model)
         self._limits.check(request)  # a provider counts a request against its limits on arrival
         fault = self._plan.next()
@@ -213,7 +145,17 @@ class StubApp:
             await gone.wait(latency)
         if fault == "hang":
             raise ClientGone
-        return self._answer(api, key, request, fault, gone)
+        answer = self._answer(api, key, request, fault, gone)
+        if metadata is None or not isinstance(answer, dict):
+            return answer
+        self.stats.stored += 1
+        return self.store.add(answer, metadata)
+
+    def _list(self, scope: dict[str, Any]) -> dict[str, Any]:
+        """List stored chat completions: no faults, limits or latency, and not an answer."""
+        self.stats.list_requests += 1
+        self._check_key(scope)
+        return self.store.page(ListQuery.parse(scope.get("query_string", b"")))
 
     def _answer(self, api: str, key: str, request: Request, fault: str, gone: Presence) -> Any:
         error = fault_error(fault, self.options.retry_after_or_none)
