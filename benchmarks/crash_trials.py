@@ -15,7 +15,9 @@ file appears in the run directory); the kill hits the run's process or its whole
   are counted as "lost": they are what a re-run pays for again;
 - no temp files of interrupted writes left in the run directory.
 
-With --interrupt the runs get SIGINT (Ctrl-C) instead, and must exit 130.
+With --interrupt the runs get SIGINT (Ctrl-C) instead, and must exit 130. With --store the runs
+ask the server to store their answers (OpenAI's stored completions): a re-run fetches an answer
+that was on its way back at the kill instead of paying for it again.
 
     python benchmarks/crash_trials.py --trials 20 [--method self-instruct] [--seed 0]
 """
@@ -386,8 +388,10 @@ def trials_for(
     server: ServerFactory,
     latency_ms: float,
     interrupt: bool = False,
+    store: bool = False,
 ) -> tuple[Reference, list[Trial]]:
-    ref = reference_run(method, work, server, latency_ms, METHOD_ARGS[method])
+    args = [*METHOD_ARGS[method], *(["--store"] if store else [])]
+    ref = reference_run(method, work, server, latency_ms, args)
     rng = random.Random(f"{seed}:{method}")
     trials = []
     for i in range(n):
@@ -407,6 +411,7 @@ def main() -> int:
     parser.add_argument(
         "--interrupt", action="store_true", help="Ctrl-C (SIGINT) the runs instead of kill -9"
     )
+    parser.add_argument("--store", action="store_true", help="runs use --store (see above)")
     a = parser.parse_args()
     failed = False
     with tempfile.TemporaryDirectory(prefix="crash-trials-") as tmp:
@@ -414,7 +419,7 @@ def main() -> int:
         work.mkdir(parents=True, exist_ok=True)
         for method in a.method or list(METHOD_ARGS):
             ref, trials = trials_for(
-                method, a.trials, a.seed, work, SubprocessServer, a.latency_ms, a.interrupt
+                method, a.trials, a.seed, work, SubprocessServer, a.latency_ms, a.interrupt, a.store
             )
             print_table(ref, trials)
             failed |= not all(t.ok for t in trials)

@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS responses (
     completion_tokens INTEGER NOT NULL,
     created REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sent (key TEXT PRIMARY KEY, slot TEXT NOT NULL, at REAL NOT NULL);
 """
 
 
@@ -84,6 +85,17 @@ class RequestCache:
                 time.time(),
             ),
         )
+
+    def mark_sent(self, key: str, slot: str) -> None:
+        """Commit that a request is about to be sent: a session killed before its answer is
+        committed leaves the key here, so the next one knows it was (probably) paid for."""
+        self._db.execute("INSERT OR REPLACE INTO sent VALUES (?, ?, ?)", (key, slot, time.time()))
+
+    def unanswered(self) -> set[str]:
+        """The keys sent by earlier sessions that never got an answer committed. Marks whose
+        answer is in are forgotten; the others stay until theirs is."""
+        self._db.execute("DELETE FROM sent WHERE key IN (SELECT key FROM responses)")
+        return {key for (key,) in self._db.execute("SELECT key FROM sent")}
 
     def usage_by_model(self) -> dict[str, tuple[int, int]]:
         """Prompt and completion tokens of every answer paid for, by model: the spend of the

@@ -58,6 +58,14 @@ Tpm = Annotated[
     float | None,
     typer.Option(help="Tokens per minute your account allows (prompt + max_tokens, estimated)."),
 ]
+Store = Annotated[
+    bool,
+    typer.Option(
+        "--store",
+        help="Ask the provider to store each answer (OpenAI's stored completions, chat API) "
+        "so one paid for but lost to a crash is fetched on resume, not paid again.",
+    ),
+]
 NoPrefect = Annotated[
     bool, typer.Option("--no-prefect", help="Run without Prefect (faster start).")
 ]
@@ -152,6 +160,7 @@ def run_self_instruct(
     timeout: Timeout = 120.0,
     rpm: Rpm = None,
     tpm: Tpm = None,
+    store: Store = False,
     max_requests: MaxRequests = None,
     stub_malformed_rate: float = 0.0,
     stub_duplicate_rate: float = 0.0,
@@ -202,6 +211,7 @@ def run_unnatural(
     timeout: Timeout = 120.0,
     rpm: Rpm = None,
     tpm: Tpm = None,
+    store: Store = False,
     max_requests: MaxRequests = None,
     stub_malformed_rate: float = 0.0,
     stub_duplicate_rate: float = 0.0,
@@ -262,6 +272,7 @@ def run_evol_instruct(
     timeout: Timeout = 120.0,
     rpm: Rpm = None,
     tpm: Tpm = None,
+    store: Store = False,
     stub_malformed_rate: float = 0.0,
     stub_duplicate_rate: float = 0.0,
     stub_truncated_rate: float = 0.0,

@@ -65,6 +65,7 @@ RUNTIME_FIELDS = frozenset(
         "max_cost",
         "rpm",
         "tpm",
+        "store",
     }
 )
 
@@ -127,6 +128,8 @@ class RunConfig:
     # Client-side pacing under the provider's stated limits (pipeline/backends/ratelimit.py).
     rpm: float | None = None
     tpm: float | None = None
+    # OpenAI's stored completions: an answer paid for but lost to a kill is fetched, not re-paid.
+    store: bool = False
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -233,6 +236,10 @@ class RunConfig:
             (self.max_cost is None or self.max_cost > 0, "--max-cost must be positive"),
             (self.rpm is None or self.rpm > 0, f"--rpm must be positive, got {self.rpm}"),
             (self.tpm is None or self.tpm > 0, f"--tpm must be positive, got {self.tpm}"),
+            (
+                not self.store or (self.backend == "openai" and self.api == "chat"),
+                "--store needs --backend openai --api chat: only chat completions are stored",
+            ),
             rate("stub_malformed_rate"),
             rate("stub_duplicate_rate"),
             rate("stub_truncated_rate"),

@@ -175,6 +175,20 @@ async def _run(config: RunConfig, use_prefect: bool, interrupts: _Interrupts) ->
     return await run_session(Session.open(config, on_progress=progress.reporter()))
 
 
+def _lost_row(session: dict[str, Any]) -> tuple[str, str] | None:
+    """What the last session's stop cost: answers on their way back when it was killed."""
+    lost, recovered = session.get("in_flight_at_last_stop", 0), session.get("recovered", 0)
+    if not lost:
+        return None
+    again = lost - recovered
+    how = "" if recovered else " (--store with OpenAI fetches such answers instead)"
+    return (
+        "resumed",
+        f"{lost:>7,}  in flight at the last stop: {recovered:,} fetched from the provider's "
+        f"store, up to {again:,} asked again{how}",
+    )
+
+
 def print_summary(config: RunConfig, stats: dict[str, Any]) -> None:
     funnel, req, tok = stats["funnel"], stats["requests"], stats["tokens"]
     table = Table(title=f"{config.method}: {stats['stopped']}", show_header=False, box=None)
@@ -196,6 +210,9 @@ def print_summary(config: RunConfig, stats: dict[str, Any]) -> None:
     unused = stats["session"]["answered_unused"]
     if unused:
         table.add_row("", f"{unused:>7,}  more answered after the target: cached for a resume")
+    lost = _lost_row(stats["session"])
+    if lost is not None:
+        table.add_row(*lost)
     table.add_row("tokens", f"{tok['prompt']:,} prompt + {tok['completion']:,} completion")
     cost = stats.get("cost")
     if cost:

@@ -71,7 +71,8 @@ class Session:
         """Check everything a run needs before the first request is sent."""
         recipe = RECIPES[config.method](config)
         fingerprint = config.fingerprint(**recipe.fingerprint_parts())
-        inner = backend if backend is not None else make_backend(config)
+        model = backend if backend is not None else make_backend(config)
+        inner = model
         if config.rpm or config.tpm:
             # Below the retry policy: every attempt counts against the provider's limits.
             inner = RateLimitedBackend(inner, rpm=config.rpm, tpm=config.tpm)
@@ -90,7 +91,15 @@ class Session:
             raise
         retry = RetryingBackend(inner, policy or RetryPolicy(max_attempts=config.max_attempts))
         budget = open_budget(config, cache)
-        cached = CachedBackend(BudgetedBackend(retry, budget), cache)
+        cached = CachedBackend(
+            BudgetedBackend(retry, budget),
+            cache,
+            # An in-process stub costs nothing and cannot lose an answer on its way back.
+            mark=config.backend != "stub",
+            recover=getattr(model, "recover", None) if config.store else None,
+            # Paid in the session that was killed, but not yet counted anywhere.
+            on_recovered=lambda request, completion: budget.settle(0.0, request, completion),
+        )
         session = cls(config, recipe, run_dir, cache, cached, retry, resumed, budget, on_progress)
         session._start_stage()
         # Everything built so far lives for the whole run: out of the collector's sight, so a
@@ -173,6 +182,9 @@ class Session:
                 "requests_sent": self.cached.sent,
                 "cache_hits": self.cached.hits,
                 "answered_unused": sum(g.unused for g in stages),
+                # Sent by the last session, never answered: paid again unless recovered.
+                "in_flight_at_last_stop": self.cached.in_flight_at_stop,
+                "recovered": self.cached.recovered,
                 "retries": self.retry.retries,
                 "wall_seconds": round(wall, 3),
                 "answers_per_second": round(answers / wall, 2) if wall > 0 else 0.0,

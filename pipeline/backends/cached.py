@@ -1,20 +1,40 @@
-"""Every model call goes through the request cache: hits are free, new answers are committed."""
+"""Every model call goes through the request cache: hits are free, new answers are committed.
+
+A request to a paid endpoint is marked as sent before it leaves, so a session killed while an
+answer was on its way back leaves a trace. The next session asks the provider for that answer
+first (`recover`, OpenAI's stored completions with --store) and pays again only if it has none."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from pipeline.backends.base import Backend
 from pipeline.cache import RequestCache, key_of
 from pipeline.types import Completion, Request
 
+Recover = Callable[[Request], Awaitable[Completion | None]]
+
 
 class CachedBackend:
     """Answers from the cache when it can; commits every new answer before returning it."""
 
-    def __init__(self, inner: Backend, cache: RequestCache):
+    def __init__(
+        self,
+        inner: Backend,
+        cache: RequestCache,
+        mark: bool = False,
+        recover: Recover | None = None,
+        on_recovered: Callable[[Request, Completion], None] | None = None,
+    ):
         self.inner = inner
         self.cache = cache
+        self.mark, self.recover, self.on_recovered = mark, recover, on_recovered
+        # Sent by an earlier session, never answered: in flight when it stopped.
+        self.unanswered = cache.unanswered()
+        self.in_flight_at_stop = len(self.unanswered)
         self.sent = 0
         self.hits = 0
+        self.recovered = 0  # answers fetched from the provider's store instead of paid again
 
     def lookup(self, canonical: str) -> Completion | None:
         """The answer to the request with this canonical JSON, if it is already paid for."""
@@ -24,6 +44,18 @@ class CachedBackend:
 
     async def pay(self, request: Request, canonical: str) -> Completion:
         """Ask the model and commit the answer before returning it."""
+        key = key_of(canonical)
+        if key in self.unanswered:
+            self.unanswered.discard(key)
+            found = await self.recover(request) if self.recover is not None else None
+            if found is not None:
+                self.cache.put(request, found, canonical)
+                self.recovered += 1
+                if self.on_recovered is not None:
+                    self.on_recovered(request, found)
+                return found
+        if self.mark:
+            self.cache.mark_sent(key, request.slot)
         completion = await self.inner.complete(request)
         self.cache.put(request, completion, canonical)
         self.sent += 1

@@ -22,6 +22,8 @@ PLACEHOLDER_KEY = "no-key-needed"
 TRANSIENT_STATUSES = frozenset({408, 409})
 # What the SDK's create() asks for: the API key as a bearer token, never the admin key.
 BEARER_ONLY = {"bearer_auth": True}
+# The metadata field a stored answer is found by: the request's cache key.
+KEY_FIELD = "instructgen_key"
 
 
 def parse_retry_after(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
@@ -50,11 +52,13 @@ class OpenAIBackend:
         base_url: str | None = None,
         api_key_env: str = "OPENAI_API_KEY",
         timeout: float = 120.0,
+        store: bool = False,
     ):
         self.model = model  # used when a Request leaves its model empty
         self.base_url = base_url
         self.api_key_env = api_key_env
         self.timeout = timeout
+        self.store = store  # chat answers are stored by the provider, tagged with their key
         self._api_key()  # fail at construction, not at the first request
         self._client: openai.AsyncOpenAI | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -132,7 +136,29 @@ class OpenAIBackend:
         )
         if request.logit_bias:
             body["logit_bias"] = dict(request.logit_bias)
+        if self.store and request.api == "chat":
+            body.update(store=True, metadata={KEY_FIELD: request.key()})
         return body
+
+    async def recover(self, request: Request) -> Completion | None:
+        """The answer the provider stored for this request in an earlier session, if any.
+
+        Only for a request that was sent but whose answer was never committed (the process
+        was killed while it was on its way back): it was paid for once, and is fetched, free,
+        instead of being asked again. Any failure here just means asking again."""
+        if not (self.store and request.api == "chat"):
+            return None
+        params = {f"metadata[{KEY_FIELD}]": request.key(), "limit": 1}
+        try:
+            raw = await self._sdk().get(
+                "/chat/completions",
+                cast_to=bytes,
+                options={"params": params, "security": BEARER_ONLY},
+            )
+            items = json.loads(raw).get("data") or []
+            return _chat_completion(items[0], request) if items else None
+        except (openai.APIError, TransientBackendError, ValueError, AttributeError):
+            return None
 
     def _map_error(self, exc: openai.APIError, model: str) -> Exception:
         mapped = self._classify(exc, model)

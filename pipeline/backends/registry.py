@@ -27,6 +27,7 @@ def _openai(config: RunConfig) -> Backend:
         base_url=config.base_url,
         api_key_env=config.api_key_env,
         timeout=config.timeout,
+        store=config.store,
     )
 
 

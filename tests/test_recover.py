@@ -1,0 +1,171 @@
+"""An answer in flight when a run was killed: marked as sent before it left, fetched from the
+provider's stored completions on resume (--store) instead of being paid for again."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from pipeline.backends.cached import CachedBackend
+from pipeline.backends.retry import RetryPolicy
+from pipeline.cache import RequestCache
+from pipeline.config import RunConfig
+from pipeline.errors import ConfigError
+from pipeline.session import Session, run_session
+from pipeline.types import Choice, Completion, Request, Usage
+from tests.helpers import CountingBackend, Killed
+
+
+def _request(slot: str) -> Request:
+    return Request(prompts=("Write a task.",), model="m", slot=slot)
+
+
+ANSWER = Completion((Choice("1. Instruction: stored", "stop", 0),), Usage(10, 20), "m")
+
+
+def test_marks_stay_until_their_answer_is_committed(tmp_path):
+    cache = RequestCache(tmp_path / "cache.sqlite")
+    first, second = _request("a"), _request("b")
+    cache.mark_sent(first.key(), "a")
+    cache.mark_sent(second.key(), "b")
+    cache.put(first, ANSWER)
+    cache.close()
+    for _ in range(2):  # a session that asks nothing again leaves the mark for the next one
+        cache = RequestCache(tmp_path / "cache.sqlite")
+        assert cache.unanswered() == {second.key()}
+        cache.close()
+
+
+class Store:
+    """The provider's side: what `recover` finds, and how often it was asked."""
+
+    def __init__(self, found: Completion | None):
+        self.found, self.asked = found, 0
+
+    async def recover(self, request: Request) -> Completion | None:
+        self.asked += 1
+        return self.found
+
+
+@pytest.mark.parametrize(
+    "in_flight, found, asked, paid, recovered",
+    [
+        (True, ANSWER, 1, 0, 1),  # lost at the kill, stored: fetched, not paid again
+        (True, None, 1, 1, 0),  # lost, but the provider kept nothing: paid again
+        (False, ANSWER, 0, 1, 0),  # never sent before: the store is not asked
+    ],
+)
+def test_a_request_lost_at_a_kill_is_recovered_before_it_is_paid(
+    tmp_path, in_flight, found, asked, paid, recovered
+):
+    request = _request("s1")
+    cache = RequestCache(tmp_path / "cache.sqlite")
+    if in_flight:
+        cache.mark_sent(request.key(), request.slot)
+    store, inner, settled = Store(found), CountingBackend(), []
+    cached = CachedBackend(
+        inner, cache, mark=True, recover=store.recover, on_recovered=lambda r, c: settled.append(c)
+    )
+    completion = asyncio.run(cached.pay(request, request.canonical()))
+    assert (store.asked, inner.answered, cached.recovered) == (asked, paid, recovered)
+    assert cached.in_flight_at_stop == int(in_flight)
+    assert settled == ([ANSWER] if recovered else [])  # the spend is counted once, now
+    assert cache.get(request.key()).choices == completion.choices
+    assert cache.unanswered() == set()  # answered: the mark is gone
+    cache.close()
+
+
+@pytest.mark.parametrize("mark", [True, False])
+def test_a_paid_request_is_marked_before_it_is_sent(tmp_path, mark):
+    request = _request("s2")
+    cache = RequestCache(tmp_path / "cache.sqlite")
+    seen = []
+
+    class Peek(CountingBackend):
+        async def complete(self, r: Request) -> Completion:
+            # What a kill at this moment would leave behind: another connection's view.
+            other = RequestCache(tmp_path / "cache.sqlite")
+            seen.append(other.unanswered())
+            other.close()
+            return await super().complete(r)
+
+    cached = CachedBackend(Peek(), cache, mark=mark)
+    asyncio.run(cached.pay(request, request.canonical()))
+    assert seen == [{request.key()} if mark else set()]
+    cache.close()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"backend": "stub"},
+        {"backend": "openai", "api": "completions", "base_url": "http://127.0.0.1:1/v1"},
+    ],
+)
+def test_store_needs_the_openai_chat_api(tmp_path, options):
+    with pytest.raises(ConfigError, match="--store needs --backend openai --api chat"):
+        RunConfig(out=str(tmp_path), store=True, model="m", **options)
+
+
+def test_store_does_not_change_the_run_identity(tmp_path):
+    base = {"out": str(tmp_path), "backend": "openai", "model": "m"}
+    assert RunConfig(**base).fingerprint() == RunConfig(**base, store=True).fingerprint()
+
+
+def test_store_tags_each_chat_request_with_its_cache_key():
+    from pipeline.backends.openai_backend import KEY_FIELD, OpenAIBackend
+
+    request = _request("s3")
+    plain = OpenAIBackend("m", base_url="http://127.0.0.1:1/v1")._body(request)
+    stored = OpenAIBackend("m", base_url="http://127.0.0.1:1/v1", store=True)._body(request)
+    assert "store" not in plain and "metadata" not in plain
+    assert stored["store"] is True and stored["metadata"][KEY_FIELD] == request.key()
+    assert json.dumps(stored)  # plain JSON, as sent
+
+
+class LoseOne:
+    """The openai backend, but the answer to the `nth` request dies with the process: the
+    server has answered (and stored it, with --store); the run never commits it."""
+
+    def __init__(self, inner, nth: int):
+        self.inner, self.nth, self.calls = inner, nth, 0
+
+    async def complete(self, request: Request) -> Completion:
+        self.calls += 1
+        completion = await self.inner.complete(request)
+        if self.calls == self.nth:
+            raise Killed("killed while the answer was on its way back")
+        return completion
+
+
+def _run(out, url: str, store: bool, backend=None) -> dict:
+    """A small openai-backend run against the stub server at `url` (no Prefect)."""
+    cfg = RunConfig(
+        out=str(out), backend="openai", model="stub", base_url=url, target=30, concurrency=1,
+        judge="inline", store=store,
+    )  # fmt: skip
+    session = Session.open(cfg, backend=backend, policy=RetryPolicy.no_wait(3))
+    return asyncio.run(run_session(session))
+
+
+@pytest.mark.parametrize("store, twice, recovered", [(True, 0, 1), (False, 1, 0)])
+def test_a_resumed_run_fetches_the_answer_lost_at_the_kill(tmp_path, store, twice, recovered):
+    from pipeline.backends.openai_backend import OpenAIBackend
+    from pipeline.backends.stub_server import StubServer
+
+    with StubServer() as server:
+        reference = _run(tmp_path / "ref", server.base_url, store)
+    with StubServer() as server:
+        url, out = server.base_url, tmp_path / "run"
+        lose = LoseOne(OpenAIBackend("stub", base_url=url, store=store), nth=2)
+        with pytest.raises(Killed):
+            _run(out, url, store, backend=lose)
+        stats = _run(out, url, store)
+        seen = server.app.stats.to_dict()
+    assert seen["keys_answered_more_than_once"] == twice
+    assert stats["session"]["in_flight_at_last_stop"] == 1
+    assert stats["session"]["recovered"] == recovered
+    assert stats["funnel"] == reference["funnel"]
+    assert stats["cost"]["usd"] == reference["cost"]["usd"]  # the lost answer counted once
