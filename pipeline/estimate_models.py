@@ -24,6 +24,7 @@ from pipeline.estimate_stats import (
     Param,
     decline,
     lognormal,
+    mostly_prior,
     pool_after,
     requests_to_grow,
     share,
@@ -165,12 +166,22 @@ def gated_stage(
         out[s] = StageNumbers(spec.name, c.model, total, prompt, used, kept, past, seconds)
     note = (
         f"{candidates.expected * ppr:.2f} candidates/request, each passing a pool of n "
-        f"generated items w.p. 1/(1 + {lam.expected:.2g} n); {completion.expected:.0f} "
-        "completion tokens/prompt"
+        f"generated items w.p. 1/(1 + {lam.expected:.2g} n){_lam_source(obs, prior, lam)}; "
+        f"{completion.expected:.0f} completion tokens/prompt"
     )
     if out["high"].requests >= MAX_REQUESTS:
         note += f" (at lam {lam.high:.2g} the keep rate falls to nothing before the target)"
     return out, note
+
+
+def _lam_source(obs: StageObs, prior: GatePrior, lam: Param) -> str:
+    """Says when lam is still the prior's guess: too few candidates were replayed to measure it."""
+    if not obs.requests or not mostly_prior(lam, prior.lam_factor):
+        return ""
+    blocked = sum(obs.blocked_per_request)
+    seen = blocked + sum(obs.kept_per_request)
+    met = f"{blocked} of {seen} candidates met a generated near-duplicate"
+    return f" (lam mostly the prior: {met}; a larger --pilot measures it)"
 
 
 def _remaining(

@@ -167,3 +167,11 @@ def decline(median: float, factor: float, kept: Sequence[int], blocked: Sequence
         log_post = log_post + np.where(np.isfinite(loglik), loglik, -np.inf)
     lo, mid, hi = _quantiles(np.log(grid), log_post, (TAIL, 0.5, 1 - TAIL))
     return Param(math.exp(lo), math.exp(mid), math.exp(hi))
+
+
+def mostly_prior(param: Param, factor: float) -> bool:
+    """Whether what was measured told less about a log-normal quantity than its prior (95% within
+    x/÷ factor) did: the posterior's log-width is still above the prior's / sqrt(2), i.e. the
+    data's precision is below the prior's. E.g. lam from a 20-request pilot of one candidate a
+    request (Unnatural's core on the chat API): 190 pairs, 0.1 near-duplicates expected at 5e-4."""
+    return math.log(param.high / param.low) > 2 * math.log(factor) / math.sqrt(2)

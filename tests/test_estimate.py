@@ -19,6 +19,7 @@ from pipeline.estimate import estimate, token_counter
 from pipeline.estimate_stats import (
     decline,
     lognormal,
+    mostly_prior,
     pool_after,
     requests_to_grow,
     share,
@@ -371,6 +372,29 @@ def test_decline_recovers_the_rate_of_a_simulated_gate(seed):
     large = decline(5e-5, 20.0, kept, blocked)
     assert large.low < lam < large.high and small.low < lam < small.high
     assert large.high / large.low < small.high / small.low < 10
+
+
+def _gate(per_request: int, requests: int, lam: float = 5e-4) -> tuple[list[int], list[int]]:
+    """Kept and blocked per request of a simulated gate (seeded: the same numbers every run)."""
+    rng, kept, blocked = random.Random(0), [], []
+    for _ in range(requests):
+        passed = sum(rng.random() < 1 / (1 + lam * sum(kept)) for _ in range(per_request))
+        kept.append(passed)
+        blocked.append(per_request - passed)
+    return kept, blocked
+
+
+@pytest.mark.parametrize(
+    "per_request, requests, prior",
+    [
+        (1, 0, True),  # nothing measured
+        (1, 20, True),  # Unnatural's core on the chat API: 190 pairs, 0.1 blocks expected
+        (1, 300, False),  # about 20 blocks
+        (14, 20, False),  # Self-Instruct's 20-request pilot: about 20 blocks
+    ],
+)
+def test_a_pilot_with_few_candidates_leaves_lam_to_the_prior(per_request, requests, prior):
+    assert mostly_prior(decline(5e-5, 20.0, *_gate(per_request, requests)), 20.0) is prior
 
 
 @pytest.mark.parametrize("n, width", [(0, 16.0), (5, 1.0), (50, 0.2)])
