@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import typing
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -16,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipeline.cli_options import build_command, command_params
 from pipeline.cli_run import config_from_options, run_app
 
 estimate_app = typer.Typer(
@@ -35,20 +35,14 @@ RUN_ONLY = ("no_prefect", "quiet")
 
 
 def _estimate_command(run_command: Callable[..., Any], method: str) -> Callable[..., None]:
-    hints = typing.get_type_hints(run_command, include_extras=True)
-    run_signature = inspect.signature(run_command)
-    params = [
-        p.replace(annotation=hints[p.name])
-        for p in run_signature.parameters.values()
-        if p.name not in RUN_ONLY
-    ]
     keyword = inspect.Parameter.KEYWORD_ONLY
-    params += [
+    params = [
+        *command_params(run_command, drop=RUN_ONLY),
         inspect.Parameter("pilot", keyword, default=0, annotation=Pilot),
         inspect.Parameter("json_output", keyword, default=False, annotation=AsJson),
     ]
 
-    def command(**options: Any) -> None:
+    def body(options: dict[str, Any]) -> None:
         pilot, as_json = options.pop("pilot"), options.pop("json_output")
         if "from_" in options:  # run evol-instruct's --from is the config's source
             options["source"] = options.pop("from_")
@@ -60,11 +54,8 @@ def _estimate_command(run_command: Callable[..., Any], method: str) -> Callable[
         else:
             show(result)
 
-    command.__signature__ = run_signature.replace(parameters=params)  # type: ignore[attr-defined]
-    command.__annotations__ = {p.name: p.annotation for p in params}
-    command.__doc__ = f"Estimate: {run_command.__doc__ or method}"
-    command.__name__ = f"estimate_{method.replace('-', '_')}"
-    return command
+    name = f"estimate_{method.replace('-', '_')}"
+    return build_command(name, params, body, f"Estimate: {run_command.__doc__ or method}")
 
 
 for _info in run_app.registered_commands:

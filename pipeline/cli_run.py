@@ -1,87 +1,32 @@
-"""`instructgen run <method>`: one command per method, sharing the options every method has."""
+"""`instructgen run <method>`: one command per method, its own options plus the shared groups
+(pipeline/cli_options.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from pipeline.budget import BudgetReached
+from pipeline.cli_options import (
+    FieldMap,
+    Out,
+    Seed,
+    build_command,
+    command_params,
+    model_options,
+    request_options,
+    runtime_options,
+    stop_options,
+)
 from pipeline.config import RunConfig
 from pipeline.errors import ConfigError
 from pipeline.export import check_exports, export
 
 run_app = typer.Typer(help="Run a generation method.", rich_markup_mode=None)
 
-Out = Annotated[Path, typer.Option(help="Run directory; re-run the same command to resume.")]
-Seed = Annotated[int, typer.Option(help="Random seed for demonstration sampling.")]
-BackendName = Annotated[str, typer.Option(help="stub (offline) or openai (any compatible URL).")]
-Model = Annotated[str | None, typer.Option(help="Model name, e.g. gpt-4o-mini.")]
-BaseUrl = Annotated[
-    str | None, typer.Option(help="OpenAI-compatible base URL, e.g. http://localhost:8000/v1.")
-]
-KeyEnv = Annotated[str, typer.Option(help="Environment variable holding the API key.")]
-Api = Annotated[str, typer.Option(help="chat, or completions (the legacy API Alpaca used).")]
-Temperature = Annotated[float | None, typer.Option(help="Sampling temperature [method default].")]
-TopP = Annotated[float | None, typer.Option(help="Nucleus sampling top_p [method default].")]
-MaxTokens = Annotated[int | None, typer.Option(help="max_tokens per answer [method default].")]
-LogitBias = Annotated[
-    list[str], typer.Option(help="TOKEN_ID:BIAS, repeatable (Alpaca: 50256:-100).")
-]
-PerRequest = Annotated[
-    int | None, typer.Option(help="Prompts per call (default 5 on completions, 1 on chat).")
-]
-Concurrency = Annotated[int, typer.Option(help="Requests in flight at once.")]
-Attempts = Annotated[int, typer.Option(help="Attempts per request before giving up.")]
-Timeout = Annotated[float, typer.Option(help="Seconds before one request times out.")]
-MaxRequests = Annotated[
-    int | None, typer.Option(help="Stop after this many requests (of the first stage).")
-]
-JudgeWhere = Annotated[
-    str, typer.Option(help="process: judge on a second core (default); inline: same process.")
-]
-MaxCost = Annotated[
-    float | None,
-    typer.Option(help="Stop before the spend (USD) would pass this; re-run with more to go on."),
-]
-PriceIn = Annotated[float | None, typer.Option(help="USD per 1M prompt tokens (overrides).")]
-PriceOut = Annotated[float | None, typer.Option(help="USD per 1M completion tokens (overrides).")]
-PricesFile = Annotated[
-    str | None, typer.Option(help='JSON prices: {"model": [in, out]} USD per 1M tokens.')
-]
-Rpm = Annotated[
-    float | None,
-    typer.Option(help="Requests per minute your account allows: requests are spaced under it."),
-]
-Tpm = Annotated[
-    float | None,
-    typer.Option(help="Tokens per minute your account allows (prompt + max_tokens, estimated)."),
-]
-Store = Annotated[
-    bool,
-    typer.Option(
-        "--store",
-        help="Ask the provider to store each answer (OpenAI's stored completions, chat API) "
-        "so one paid for but lost to a crash is fetched on resume, not paid again.",
-    ),
-]
-NoPrefect = Annotated[
-    bool, typer.Option("--no-prefect", help="Run without Prefect (faster start).")
-]
-Quiet = Annotated[bool, typer.Option("--quiet", help="No progress bar.")]
-Export = Annotated[
-    list[str],
-    typer.Option(
-        "--export",
-        help="After the run, also write this format into --out, repeatable: alpaca, sharegpt, "
-        "openai, superni, jsonl, parquet, dolly.",
-    ),
-]
-FieldMap = Annotated[
-    str | None,
-    typer.Option("--map", help="Field mapping for plain JSONL, e.g. instruction=q,output=a."),
-]
 CLI_ONLY = ("no_prefect", "quiet", "export")  # steer the command, never the run
 
 
@@ -126,8 +71,7 @@ def _run(method: str, options: dict[str, Any]) -> None:
         raise typer.Exit(1)
 
 
-@run_app.command("self-instruct")
-def run_self_instruct(
+def self_instruct_options(
     out: Out = Path("data/self-instruct"),
     target: Annotated[int, typer.Option(help="Stop when this many examples are kept.")] = 100,
     seed: Seed = 0,
@@ -140,46 +84,14 @@ def run_self_instruct(
         typer.Option(help="Format of --seeds (default: detected), e.g. superni, sharegpt."),
     ] = None,
     seeds_map: FieldMap = None,
-    backend: BackendName = "stub",
-    model: Model = None,
-    base_url: BaseUrl = None,
-    api_key_env: KeyEnv = "OPENAI_API_KEY",
-    api: Api = "chat",
-    temperature: Temperature = None,
-    top_p: TopP = None,
-    max_tokens: MaxTokens = None,
-    logit_bias: LogitBias = [],  # noqa: B006
-    prompts_per_request: PerRequest = None,
     num_prompt_instructions: int = 3,
     num_tasks: int = 20,
     rouge_threshold: float = 0.7,
-    min_words: int = 4,
-    max_words: int = 150,
-    concurrency: Concurrency = 8,
-    max_attempts: Attempts = 6,
-    timeout: Timeout = 120.0,
-    rpm: Rpm = None,
-    tpm: Tpm = None,
-    store: Store = False,
-    max_requests: MaxRequests = None,
-    stub_malformed_rate: float = 0.0,
-    stub_duplicate_rate: float = 0.0,
-    stub_truncated_rate: float = 0.0,
-    judge: JudgeWhere = "process",
-    max_cost: MaxCost = None,
-    price_in: PriceIn = None,
-    price_out: PriceOut = None,
-    prices_file: PricesFile = None,
-    no_prefect: NoPrefect = False,
-    quiet: Quiet = False,
-    export: Export = [],  # noqa: B006
 ) -> None:
     """Self-Instruct as Stanford Alpaca ran it: 3 seed tasks in, up to 16 new tasks per prompt."""
-    _run("self-instruct", dict(locals()))
 
 
-@run_app.command("unnatural")
-def run_unnatural(
+def unnatural_options(
     out: Out = Path("data/unnatural"),
     target: Annotated[int, typer.Option(help="Stop when this many core examples are kept.")] = 100,
     paraphrases: Annotated[
@@ -190,47 +102,15 @@ def run_unnatural(
         typer.Option(help="Demonstrations: JSONL of set, instruction, input, constraints."),
     ] = None,
     seed: Seed = 0,
-    backend: BackendName = "stub",
-    model: Model = None,
-    base_url: BaseUrl = None,
-    api_key_env: KeyEnv = "OPENAI_API_KEY",
-    api: Api = "chat",
-    temperature: Temperature = None,
-    top_p: TopP = None,
-    max_tokens: MaxTokens = None,
     output_max_tokens: Annotated[int, typer.Option(help="max_tokens of an output.")] = 1024,
-    logit_bias: LogitBias = [],  # noqa: B006
-    prompts_per_request: PerRequest = None,
     rouge_threshold: Annotated[
         float, typer.Option(help="ROUGE-L gate on core examples; 1 turns it off.")
     ] = 0.7,
-    min_words: int = 4,
-    max_words: int = 150,
-    concurrency: Concurrency = 8,
-    max_attempts: Attempts = 6,
-    timeout: Timeout = 120.0,
-    rpm: Rpm = None,
-    tpm: Tpm = None,
-    store: Store = False,
-    max_requests: MaxRequests = None,
-    stub_malformed_rate: float = 0.0,
-    stub_duplicate_rate: float = 0.0,
-    stub_truncated_rate: float = 0.0,
-    judge: JudgeWhere = "process",
-    max_cost: MaxCost = None,
-    price_in: PriceIn = None,
-    price_out: PriceOut = None,
-    prices_file: PricesFile = None,
-    no_prefect: NoPrefect = False,
-    quiet: Quiet = False,
-    export: Export = [],  # noqa: B006
 ) -> None:
     """Unnatural Instructions: core examples from 3 demonstrations, outputs, reformulations."""
-    _run("unnatural", dict(locals()))
 
 
-@run_app.command("evol-instruct")
-def run_evol_instruct(
+def evol_instruct_options(
     from_: Annotated[
         str | None,
         typer.Option(
@@ -259,32 +139,37 @@ def run_evol_instruct(
     ] = None,
     answer_max_tokens: int = 2048,
     seed: Seed = 0,
-    backend: BackendName = "stub",
-    model: Model = None,
-    base_url: BaseUrl = None,
-    api_key_env: KeyEnv = "OPENAI_API_KEY",
-    api: Api = "chat",
-    temperature: Temperature = None,
-    top_p: TopP = None,
-    max_tokens: MaxTokens = None,
-    concurrency: Concurrency = 8,
-    max_attempts: Attempts = 6,
-    timeout: Timeout = 120.0,
-    rpm: Rpm = None,
-    tpm: Tpm = None,
-    store: Store = False,
-    stub_malformed_rate: float = 0.0,
-    stub_duplicate_rate: float = 0.0,
-    stub_truncated_rate: float = 0.0,
-    max_cost: MaxCost = None,
-    price_in: PriceIn = None,
-    price_out: PriceOut = None,
-    prices_file: PricesFile = None,
-    no_prefect: NoPrefect = False,
-    quiet: Quiet = False,
-    export: Export = [],  # noqa: B006
 ) -> None:
     """Evol-Instruct (WizardLM): rounds of in-depth and in-breadth rewriting, with elimination."""
-    options = dict(locals())
-    options["source"] = options.pop("from_")
-    _run("evol-instruct", options)
+
+
+# Each method: its own options, then the shared groups it takes.
+METHODS: dict[str, tuple[Callable[..., None], ...]] = {
+    "self-instruct": (
+        self_instruct_options,
+        model_options,
+        request_options,
+        stop_options,
+        runtime_options,
+    ),
+    "unnatural": (unnatural_options, model_options, request_options, stop_options, runtime_options),
+    "evol-instruct": (evol_instruct_options, model_options, runtime_options),
+}
+
+
+def run_command(method: str) -> Callable[..., None]:
+    """`run <method>`, typed by its options."""
+    parts = METHODS[method]
+
+    def body(options: dict[str, Any]) -> None:
+        if "from_" in options:  # evol-instruct's --from is the config's source
+            options["source"] = options.pop("from_")
+        _run(method, options)
+
+    name = f"run_{method.replace('-', '_')}"
+    return build_command(name, command_params(*parts), body, parts[0].__doc__ or method)
+
+
+run_self_instruct = run_app.command("self-instruct")(run_command("self-instruct"))
+run_unnatural = run_app.command("unnatural")(run_command("unnatural"))
+run_evol_instruct = run_app.command("evol-instruct")(run_command("evol-instruct"))

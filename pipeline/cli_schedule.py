@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import inspect
 import re
-import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +18,7 @@ from urllib.parse import urlsplit
 
 import typer
 
+from pipeline.cli_options import build_command, command_params
 from pipeline.cli_run import (
     config_from_options,
     run_evol_instruct,
@@ -74,27 +74,16 @@ NAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 def schedule_command(method: str, run_fn: Callable[..., None]) -> Callable[..., None]:
     """A command taking `run_fn`'s options (but --no-prefect, --quiet) plus OPTIONS."""
-    hints = typing.get_type_hints(run_fn, include_extras=True)
     keyword = inspect.Parameter.KEYWORD_ONLY
     params = [inspect.Parameter(n, keyword, annotation=a, default=d) for n, a, d in OPTIONS]
-    params += [
-        p.replace(kind=keyword, annotation=hints[p.name])
-        for p in inspect.signature(run_fn).parameters.values()
-        if p.name not in RUN_ONLY
-    ]
-
-    def command(**options: Any) -> None:
-        _schedule(method, options)
-
-    command.__signature__ = inspect.Signature(params, return_annotation=None)  # type: ignore[attr-defined]
-    command.__annotations__ = {p.name: p.annotation for p in params}
-    command.__name__ = f"schedule_{method.replace('-', '_')}"
-    command.__doc__ = (
+    params += command_params(run_fn, drop=RUN_ONLY)
+    doc = (
         f"Schedule `run {method}`: create or update.\n\nEvery flag of `instructgen run "
         f"{method}`, plus when. Paths may hold {{date}}, {{yesterday}}, {{time}}, {{name}}, "
         "{shard}: filled in when a run starts."
     )
-    return command
+    name = f"schedule_{method.replace('-', '_')}"
+    return build_command(name, params, lambda options: _schedule(method, options), doc)
 
 
 for _method, _run_fn in (

@@ -1,0 +1,160 @@
+"""The options every `run`, `estimate` and `schedule` command shares, declared once.
+
+Each group is a function whose signature is the group's options (typer reads it); a command is
+a method's own options plus the groups it takes (`command_params`, `build_command`)."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+Out = Annotated[Path, typer.Option(help="Run directory; re-run the same command to resume.")]
+Seed = Annotated[int, typer.Option(help="Random seed for demonstration sampling.")]
+BackendName = Annotated[str, typer.Option(help="stub (offline) or openai (any compatible URL).")]
+Model = Annotated[str | None, typer.Option(help="Model name, e.g. gpt-4o-mini.")]
+BaseUrl = Annotated[
+    str | None, typer.Option(help="OpenAI-compatible base URL, e.g. http://localhost:8000/v1.")
+]
+KeyEnv = Annotated[str, typer.Option(help="Environment variable holding the API key.")]
+Api = Annotated[str, typer.Option(help="chat, or completions (the legacy API Alpaca used).")]
+Temperature = Annotated[float | None, typer.Option(help="Sampling temperature [method default].")]
+TopP = Annotated[float | None, typer.Option(help="Nucleus sampling top_p [method default].")]
+MaxTokens = Annotated[int | None, typer.Option(help="max_tokens per answer [method default].")]
+LogitBias = Annotated[
+    list[str], typer.Option(help="TOKEN_ID:BIAS, repeatable (Alpaca: 50256:-100).")
+]
+PerRequest = Annotated[
+    int | None, typer.Option(help="Prompts per call (default 5 on completions, 1 on chat).")
+]
+Concurrency = Annotated[int, typer.Option(help="Requests in flight at once.")]
+Attempts = Annotated[int, typer.Option(help="Attempts per request before giving up.")]
+Timeout = Annotated[float, typer.Option(help="Seconds before one request times out.")]
+MaxRequests = Annotated[
+    int | None, typer.Option(help="Stop after this many requests (of the first stage).")
+]
+JudgeWhere = Annotated[
+    str, typer.Option(help="process: judge on a second core (default); inline: same process.")
+]
+MaxCost = Annotated[
+    float | None,
+    typer.Option(help="Stop before the spend (USD) would pass this; re-run with more to go on."),
+]
+PriceIn = Annotated[float | None, typer.Option(help="USD per 1M prompt tokens (overrides).")]
+PriceOut = Annotated[float | None, typer.Option(help="USD per 1M completion tokens (overrides).")]
+PricesFile = Annotated[
+    str | None, typer.Option(help='JSON prices: {"model": [in, out]} USD per 1M tokens.')
+]
+Rpm = Annotated[
+    float | None,
+    typer.Option(help="Requests per minute your account allows: requests are spaced under it."),
+]
+Tpm = Annotated[
+    float | None,
+    typer.Option(help="Tokens per minute your account allows (prompt + max_tokens, estimated)."),
+]
+Store = Annotated[
+    bool,
+    typer.Option(
+        "--store",
+        help="Ask the provider to store each answer (OpenAI's stored completions, chat API) "
+        "so one paid for but lost to a crash is fetched on resume, not paid again.",
+    ),
+]
+NoPrefect = Annotated[
+    bool, typer.Option("--no-prefect", help="Run without Prefect (faster start).")
+]
+Quiet = Annotated[bool, typer.Option("--quiet", help="No progress bar.")]
+Export = Annotated[
+    list[str],
+    typer.Option(
+        "--export",
+        help="After the run, also write this format into --out, repeatable: alpaca, sharegpt, "
+        "openai, superni, jsonl, parquet, dolly.",
+    ),
+]
+FieldMap = Annotated[
+    str | None,
+    typer.Option("--map", help="Field mapping for plain JSONL, e.g. instruction=q,output=a."),
+]
+
+
+def model_options(
+    backend: BackendName = "stub",
+    model: Model = None,
+    base_url: BaseUrl = None,
+    api_key_env: KeyEnv = "OPENAI_API_KEY",
+    api: Api = "chat",
+    temperature: Temperature = None,
+    top_p: TopP = None,
+    max_tokens: MaxTokens = None,
+) -> None:
+    """The model and how it is asked: every method."""
+
+
+def request_options(
+    logit_bias: LogitBias = [],  # noqa: B006
+    prompts_per_request: PerRequest = None,
+    min_words: int = 4,
+    max_words: int = 150,
+) -> None:
+    """Alpaca's request options and word limits: the methods that gate generated tasks."""
+
+
+def stop_options(max_requests: MaxRequests = None, judge: JudgeWhere = "process") -> None:
+    """Where a generate-until-target run stops, and where its judge runs."""
+
+
+def runtime_options(
+    concurrency: Concurrency = 8,
+    max_attempts: Attempts = 6,
+    timeout: Timeout = 120.0,
+    rpm: Rpm = None,
+    tpm: Tpm = None,
+    store: Store = False,
+    stub_malformed_rate: float = 0.0,
+    stub_duplicate_rate: float = 0.0,
+    stub_truncated_rate: float = 0.0,
+    max_cost: MaxCost = None,
+    price_in: PriceIn = None,
+    price_out: PriceOut = None,
+    prices_file: PricesFile = None,
+    no_prefect: NoPrefect = False,
+    quiet: Quiet = False,
+    export: Export = [],  # noqa: B006
+) -> None:
+    """How fast, how far and at what cost: every method."""
+
+
+def command_params(
+    *parts: Callable[..., Any], drop: tuple[str, ...] = ()
+) -> list[inspect.Parameter]:
+    """The options of `parts`, in order, as keyword-only parameters with resolved annotations."""
+    params = []
+    for part in parts:
+        hints = typing.get_type_hints(part, include_extras=True)
+        params += [
+            p.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=hints[p.name])
+            for p in inspect.signature(part).parameters.values()
+            if p.name not in drop
+        ]
+    return params
+
+
+def build_command(
+    name: str, params: list[inspect.Parameter], body: Callable[[dict[str, Any]], None], doc: str
+) -> Callable[..., None]:
+    """A function typer reads as a command with `params`; it calls `body` with the options."""
+
+    def command(**options: Any) -> None:
+        body(options)
+
+    command.__signature__ = inspect.Signature(params, return_annotation=None)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    command.__name__ = name
+    command.__doc__ = doc
+    return command
