@@ -296,7 +296,6 @@ def test_slot_header_reaches_the_server(scripted):
                 "temperature": 0.7,
                 "top_p": 0.9,
                 "max_tokens": 64,
-                "stop": None,
             },
         ),
         (

@@ -122,18 +122,19 @@ class OpenAIBackend:
         return _chat_completion(data, request) if chat else _text_completion(data, request)
 
     def _body(self, request: Request) -> dict[str, Any]:
-        """The JSON body, exactly as the SDK's create() would send these parameters."""
+        """The JSON body, as the SDK's create() sends these parameters (options not set are
+        left out)."""
         body: dict[str, Any] = {"model": request.model or self.model}
         if request.api == "chat":
             body["messages"] = _messages(request)
         else:
             body["prompt"] = list(request.prompts)
         body.update(
-            temperature=request.temperature,
-            top_p=request.top_p,
-            max_tokens=request.max_tokens,
-            stop=list(request.stop) or None,
+            temperature=request.temperature, top_p=request.top_p, max_tokens=request.max_tokens
         )
+        # No stop sequences: left out, not null, which a strict compatible server may refuse.
+        if request.stop:
+            body["stop"] = list(request.stop)
         if request.logit_bias:
             body["logit_bias"] = dict(request.logit_bias)
         if self.store and request.api == "chat":
