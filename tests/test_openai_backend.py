@@ -142,8 +142,11 @@ ONE = [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_r
 @pytest.mark.parametrize(
     "status, headers, body, expected",
     [
-        (200, JSON, _json({**OK_CHAT, "choices": ONE, "usage": None}), Usage(0, 0)),
-        (200, JSON, _json({**OK_CHAT, "choices": [], "usage": None}), Usage(0, 0)),
+        # No usage reported: counted by pipeline/tokens.py ("p" 1 + 4 a message; "hi" 1).
+        (200, JSON, _json({**OK_CHAT, "choices": ONE, "usage": None}), Usage(5, 1)),
+        (200, JSON, _json({**OK_CHAT, "choices": ONE}), Usage(5, 1)),
+        (200, JSON, _json({**OK_CHAT, "choices": [], "usage": None}), Usage(5, 0)),
+        (200, JSON, _json({**OK_CHAT, "choices": ONE, "usage": {}}), Usage(0, 0)),
         (200, JSON, _json({**OK_CHAT, "choices": ONE, "usage": {"prompt_tokens": 3,
                                                                  "completion_tokens": 4}}),
          Usage(3, 4)),

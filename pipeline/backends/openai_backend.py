@@ -14,6 +14,7 @@ import openai
 
 from pipeline.errors import BackendError, ConfigError, TransientBackendError
 from pipeline.secrets import redact_url, scrub
+from pipeline.tokens import count_tokens
 from pipeline.types import Choice, Completion, Request, Usage
 
 SLOT_HEADER = "X-Instructgen-Slot"
@@ -22,6 +23,8 @@ PLACEHOLDER_KEY = "no-key-needed"
 TRANSIENT_STATUSES = frozenset({408, 409})
 # What the SDK's create() asks for: the API key as a bearer token, never the admin key.
 BEARER_ONLY = {"bearer_auth": True}
+# Tokens a chat message adds around its text (role, separators), for a count of our own.
+CHAT_OVERHEAD = 4
 # The metadata field a stored answer is found by: the request's cache key.
 KEY_FIELD = "instructgen_key"
 
@@ -219,11 +222,15 @@ def _server_message(exc: openai.APIStatusError) -> str:
     return str(body) if body else exc.message
 
 
-def _usage(data: dict[str, Any]) -> Usage:
+def _usage(data: dict[str, Any], request: Request, texts: list[str]) -> Usage:
     usage = data.get("usage")
-    if usage is None:
-        return Usage()
-    return Usage(usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0)
+    if isinstance(usage, dict):
+        return Usage(usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0)
+    # A server that reports no usage (some proxies, older local servers): our own count
+    # (pipeline/tokens.py), so the spend, --max-cost and the estimates still see the tokens.
+    system = count_tokens(request.system or "")
+    prompt = sum(count_tokens(p) + system + CHAT_OVERHEAD for p in request.prompts)
+    return Usage(prompt, sum(count_tokens(t) for t in texts))
 
 
 def _choices(data: Any) -> list[Any]:
@@ -240,7 +247,8 @@ def _chat_completion(data: Any, request: Request) -> Completion:
             Choice(c.get("message").get("content") or "", c.get("finish_reason") or "stop", 0)
             for c in _choices(data)
         )
-        return Completion(choices, _usage(data), data.get("model") or request.model)
+        usage = _usage(data, request, [c.text for c in choices])
+        return Completion(choices, usage, data.get("model") or request.model)
     except (AttributeError, TypeError) as exc:
         raise TransientBackendError(f"unparseable chat response: {exc}") from exc
 
@@ -256,7 +264,7 @@ def _text_completion(data: Any, request: Request) -> Completion:
             for i, c in enumerate(_choices(data))
         ]
         model = data.get("model") or request.model
-        usage = _usage(data)
+        usage = _usage(data, request, [text for _, text, _ in pairs])
         outside = any(not 0 <= index < len(request.prompts) for index, _, _ in pairs)
     except (AttributeError, TypeError) as exc:
         raise TransientBackendError(f"unparseable completions response: {exc}") from exc
