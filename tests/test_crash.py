@@ -24,6 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _load_trials():
+    # The script imports its sibling crash_kill.py, as it does when run from benchmarks/.
+    if str(ROOT / "benchmarks") not in sys.path:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
     spec = importlib.util.spec_from_file_location(
         "crash_trials", ROOT / "benchmarks" / "crash_trials.py"
     )
