@@ -91,6 +91,10 @@ class RequestCache:
         committed leaves the key here, so the next one knows it was (probably) paid for."""
         self._db.execute("INSERT OR REPLACE INTO sent VALUES (?, ?, ?)", (key, slot, time.time()))
 
+    def unmark(self, key: str) -> None:
+        """Forget a mark: the request ended with an answer of sorts (an error), not in flight."""
+        self._db.execute("DELETE FROM sent WHERE key=?", (key,))
+
     def unanswered(self) -> set[str]:
         """The keys sent by earlier sessions that never got an answer committed. Marks whose
         answer is in are forgotten; the others stay until theirs is."""

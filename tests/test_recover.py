@@ -10,9 +10,10 @@ import pytest
 
 from pipeline.backends.cached import CachedBackend
 from pipeline.backends.retry import RetryPolicy
+from pipeline.budget import BudgetReached
 from pipeline.cache import RequestCache
 from pipeline.config import RunConfig
-from pipeline.errors import ConfigError
+from pipeline.errors import BackendError, ConfigError
 from pipeline.session import Session, run_session
 from pipeline.types import Choice, Completion, Request, Usage
 from tests.helpers import CountingBackend, Killed
@@ -169,3 +170,26 @@ def test_a_resumed_run_fetches_the_answer_lost_at_the_kill(tmp_path, store, twic
     assert stats["session"]["recovered"] == recovered
     assert stats["funnel"] == reference["funnel"]
     assert stats["cost"]["usd"] == reference["cost"]["usd"]  # the lost answer counted once
+
+
+@pytest.mark.parametrize(
+    "error, marked",
+    [
+        (BudgetReached(1.0, 1.0), False),  # refused before it was sent
+        (BackendError("HTTP 401"), False),  # answered, with an error: nothing on the way
+        (asyncio.CancelledError(), True),  # cancelled in flight: its answer may be on the way
+    ],
+)
+def test_a_request_that_ends_in_an_error_is_not_left_in_flight(tmp_path, error, marked):
+    request = _request("s4")
+    cache = RequestCache(tmp_path / "cache.sqlite")
+
+    class Fails:
+        async def complete(self, r: Request) -> Completion:
+            raise error
+
+    cached = CachedBackend(Fails(), cache, mark=True)
+    with pytest.raises(type(error)):
+        asyncio.run(cached.pay(request, request.canonical()))
+    assert cache.unanswered() == ({request.key()} if marked else set())
+    cache.close()

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from pipeline.backends.base import Backend
 from pipeline.cache import RequestCache, key_of
+from pipeline.errors import InstructgenError
 from pipeline.types import Completion, Request
 
 Recover = Callable[[Request], Awaitable[Completion | None]]
@@ -56,7 +57,14 @@ class CachedBackend:
                 return found
         if self.mark:
             self.cache.mark_sent(key, request.slot)
-        completion = await self.inner.complete(request)
+        try:
+            completion = await self.inner.complete(request)
+        except InstructgenError:
+            # Refused by the budget before sending, or failed for good: not in flight. A kill or
+            # a cancellation (not an Exception) leaves the mark: its answer may be on the way.
+            if self.mark:
+                self.cache.unmark(key)
+            raise
         self.cache.put(request, completion, canonical)
         self.sent += 1
         return completion
