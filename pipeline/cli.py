@@ -66,6 +66,13 @@ def stub_server(
     strict_model: Annotated[
         bool, typer.Option(help="Answer 404 for any model other than stub.")
     ] = False,
+    reasoning: Annotated[
+        bool,
+        typer.Option(
+            help="Refuse chat requests as OpenAI's reasoning models do: max_tokens, stop, "
+            "sampling other than 1."
+        ),
+    ] = False,
 ) -> None:
     """Serve the stub model as an OpenAI-compatible HTTP server on 127.0.0.1."""
     options = dict(locals())

@@ -12,6 +12,7 @@ from typing import Any
 
 import openai
 
+from pipeline.backends.openai_adapt import ADAPTABLE, ParamAdapter
 from pipeline.errors import BackendError, ConfigError, TransientBackendError
 from pipeline.secrets import redact_url, scrub
 from pipeline.tokens import count_tokens
@@ -62,6 +63,7 @@ class OpenAIBackend:
         self.api_key_env = api_key_env
         self.timeout = timeout
         self.store = store  # chat answers are stored by the provider, tagged with their key
+        self._adapter = ParamAdapter()  # what this endpoint's model refused, learnt once
         self._api_key()  # fail at construction, not at the first request
         self._client: openai.AsyncOpenAI | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -107,21 +109,29 @@ class OpenAIBackend:
                 "send one prompt per request or use the completions API"
             )
         chat = request.api == "chat"
-        try:
-            # The SDK's generic post still sends, authenticates, times out and raises its typed
-            # HTTP errors; its typed create() would add ~0.5 ms of CPU per call converting the
-            # parameters and building pydantic models we only copy from.
-            raw = await self._sdk().post(
-                "/chat/completions" if chat else "/completions",
-                cast_to=bytes,
-                body=self._body(request),
-                options={"headers": {SLOT_HEADER: request.slot}, "security": BEARER_ONLY},
-            )
-            data = json.loads(raw)
-        except openai.APIError as exc:
-            raise self._map_error(exc, request.model or self.model) from exc
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:  # a body that is not JSON
-            raise TransientBackendError(f"unparseable response body: {exc}") from exc
+        for _ in range(len(ADAPTABLE) + 1):  # each refused parameter is learnt once
+            body = self._body(request)
+            try:
+                # The SDK's generic post still sends, authenticates, times out and raises its
+                # typed HTTP errors; its typed create() would add ~0.5 ms of CPU per call
+                # converting the parameters and building pydantic models we only copy from.
+                raw = await self._sdk().post(
+                    "/chat/completions" if chat else "/completions",
+                    cast_to=bytes,
+                    body=body,
+                    options={"headers": {SLOT_HEADER: request.slot}, "security": BEARER_ONLY},
+                )
+                data = json.loads(raw)
+                break
+            except openai.BadRequestError as exc:
+                if not self._adapter.learn(exc.body, body):
+                    raise self._map_error(exc, request.model or self.model) from exc
+            except openai.APIError as exc:
+                raise self._map_error(exc, request.model or self.model) from exc
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:  # a body that is not JSON
+                raise TransientBackendError(f"unparseable response body: {exc}") from exc
+        else:  # every adjustable parameter adjusted, and still refused
+            raise BackendError(f"the endpoint at {self._where()} refused every form of the request")
         return _chat_completion(data, request) if chat else _text_completion(data, request)
 
     def _body(self, request: Request) -> dict[str, Any]:
@@ -142,7 +152,7 @@ class OpenAIBackend:
             body["logit_bias"] = dict(request.logit_bias)
         if self.store and request.api == "chat":
             body.update(store=True, metadata={KEY_FIELD: request.key()})
-        return body
+        return self._adapter.apply(body)
 
     async def recover(self, request: Request) -> Completion | None:
         """The answer the provider stored for this request in an earlier session, if any.

@@ -45,13 +45,16 @@ class HTTPError(Exception):
         message: str,
         headers: dict[str, str] | None = None,
         code: str | None = None,
+        param: str | None = None,
     ):
         super().__init__(message)
         self.status, self.message, self.headers, self.code = status, message, headers or {}, code
+        self.param = param
 
     def body(self) -> dict[str, Any]:
         kind = "invalid_request_error" if self.status < 500 else "server_error"
-        return {"error": {"message": self.message, "type": kind, "param": None, "code": self.code}}
+        error = {"message": self.message, "type": kind, "param": self.param, "code": self.code}
+        return {"error": error}
 
 
 class ClientGone(Exception):

@@ -34,6 +34,8 @@ class ServerOptions:
     retry_after_header: bool = True
     api_key: str | None = None  # when set, any other bearer token gets 401
     strict_model: bool = False  # a model other than `model` gets 404, as OpenAI answers
+    # Chat requests are refused as OpenAI's reasoning models refuse them (stub_wire.py)
+    reasoning: bool = False
     echo_key: bool = False  # error messages repeat the bearer token (a careless provider)
 
     def __post_init__(self) -> None:

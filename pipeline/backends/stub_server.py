@@ -36,6 +36,7 @@ from pipeline.backends.stub_store import CompletionStore, ListQuery, stored_meta
 from pipeline.backends.stub_wire import (
     models_body,
     read_body,
+    refuse_as_reasoning_model,
     request_from_body,
     response_body,
     send_json,
@@ -133,6 +134,8 @@ class StubApp:
         key = content_hash({"body": body, "slot": slot})
         self.stats.seen[key] += 1
         self._check_key(scope)
+        if self.options.reasoning and api == "chat":
+            refuse_as_reasoning_model(body)
         request = request_from_body(api, body, slot)
         metadata = stored_metadata(body) if api == "chat" else None
         self._check_model(request.model)

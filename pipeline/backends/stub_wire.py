@@ -37,6 +37,26 @@ def request_from_body(api: str, body: dict[str, Any], slot: str = "") -> Request
         raise HTTPError(400, f"bad request body: {exc}") from exc
 
 
+def refuse_as_reasoning_model(body: dict[str, Any]) -> None:
+    """Refuse what OpenAI's reasoning models (o-series, gpt-5) refuse on the chat API, in
+    their words: max_tokens (they take max_completion_tokens), stop sequences, and sampling
+    other than the default."""
+    for param in ("max_tokens", "stop"):
+        if body.get(param) is not None:
+            message = f"Unsupported parameter: '{param}' is not supported with this model."
+            if param == "max_tokens":
+                message += " Use 'max_completion_tokens' instead."
+            raise HTTPError(400, message, code="unsupported_parameter", param=param)
+    for param in ("temperature", "top_p"):
+        value = body.get(param)
+        if value is not None and value != 1:
+            message = (
+                f"Unsupported value: '{param}' does not support {value} with this model. "
+                "Only the default (1) value is supported."
+            )
+            raise HTTPError(400, message, code="unsupported_value", param=param)
+
+
 def _default(value: Any, default: float) -> Any:
     return default if value is None else value
 
