@@ -9,6 +9,7 @@ nothing is written."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,8 @@ LATENCY_BASE, TOKENS_PER_SECOND = 0.5, 60.0
 # The in-process stub's request before a pilot measures it: planning, answering, committing
 # to the cache, all on the session's one event loop (0.5-1 ms measured, 2 cores).
 STUB_SECONDS = 0.0007
+# OpenAI's reasoning models by name (o1, o3-mini, o4-mini, gpt-5, gpt-5-mini, dated snapshots).
+REASONING = re.compile(r"(o\d|gpt-5)(\b|-|$)")
 # A run's fixed start: opening the run directory, and starting the worker process that judges
 # a ROUGE-gated stage (0.2-0.4 s measured with --judge process, a few ms inline).
 STARTUP_SECONDS, WORKER_START_SECONDS = 0.03, 0.3
@@ -238,4 +241,8 @@ def _assumptions(
     else:
         source = "priors (no pilot, no earlier run in --out)"
     money = f"${price.input:g}/${price.output:g} per 1M tokens, {price.source}"
-    return f"price {money}; keep rates and lengths from {source}: {note}; tokens: {tokenizer}"
+    text = f"price {money}; keep rates and lengths from {source}: {note}; tokens: {tokenizer}"
+    if REASONING.match(config.model) and not observed.requests:
+        # Billed as completion tokens, never seen in the answer: the priors know nothing of it.
+        text += f"; {config.model} reasons before it answers: only a --pilot measures that"
+    return text

@@ -95,6 +95,17 @@ def test_estimate_of_a_fixed_config_is_stable(
 
 
 @pytest.mark.parametrize(
+    "model, warned", [("gpt-5-mini", True), ("o4-mini", True), ("gpt-4o-mini", False)]
+)
+def test_a_reasoning_model_is_named_as_what_the_priors_miss(tmp_path, model, warned):
+    config = RunConfig(
+        out=str(tmp_path / "run"), backend="openai", model=model, base_url="http://127.0.0.1:9/v1"
+    )
+    assumptions = estimate(config)["assumptions"]
+    assert ("reasons before it answers: only a --pilot measures that" in assumptions) is warned
+
+
+@pytest.mark.parametrize(
     "method, options, worker_start",
     [
         ("self-instruct", {"target": 100}, 0.3),
