@@ -66,6 +66,13 @@ class Budget:
             usage.prompt_tokens, usage.completion_tokens
         )
 
+    def settle_earlier(self, request: Request, completion: Completion) -> None:
+        """An answer paid for by an earlier session (lost at its kill, recovered now)."""
+        usage = completion.usage
+        cost = self.price_of(request.model).cost(usage.prompt_tokens, usage.completion_tokens)
+        self.spent += cost
+        self.spent_before += cost
+
     def release(self, reservation: float) -> None:
         self.reserved -= reservation
 

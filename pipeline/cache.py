@@ -95,11 +95,11 @@ class RequestCache:
         """Forget a mark: the request ended with an answer of sorts (an error), not in flight."""
         self._db.execute("DELETE FROM sent WHERE key=?", (key,))
 
-    def unanswered(self) -> set[str]:
-        """The keys sent by earlier sessions that never got an answer committed. Marks whose
-        answer is in are forgotten; the others stay until theirs is."""
+    def unanswered(self) -> dict[str, float]:
+        """The keys sent by earlier sessions that never got an answer committed, with when they
+        were sent. Marks whose answer is in are forgotten; the others stay until theirs is."""
         self._db.execute("DELETE FROM sent WHERE key IN (SELECT key FROM responses)")
-        return {key for (key,) in self._db.execute("SELECT key FROM sent")}
+        return dict(self._db.execute("SELECT key, at FROM sent"))
 
     def usage_by_model(self) -> dict[str, tuple[int, int]]:
         """Prompt and completion tokens of every answer paid for, by model: the spend of the

@@ -223,6 +223,11 @@ class TimedBackend:
         if close is not None:
             await close()
 
+    def __getattr__(self, name: str) -> Any:
+        # Everything else is the wrapped backend's: `recover` (--store) above all, so a pilot
+        # fetches an answer a killed run left on its way back instead of paying it again.
+        return getattr(self.inner, name)
+
 
 def run_pilot(
     config: RunConfig, n: int, covers: Any, backend: Backend | None = None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.backends.base import Backend
-from pipeline.backends.cached import CachedBackend
+from pipeline.backends.cached import PATIENCE, CachedBackend
 from pipeline.backends.ratelimit import RateLimitedBackend
 from pipeline.backends.registry import make_backend
 from pipeline.backends.retry import RetryingBackend, RetryPolicy
@@ -98,7 +98,9 @@ class Session:
             mark=config.backend != "stub",
             recover=getattr(model, "recover", None) if config.store else None,
             # Paid in the session that was killed, but not yet counted anywhere.
-            on_recovered=lambda request, completion: budget.settle(0.0, request, completion),
+            on_recovered=budget.settle_earlier,
+            # An answer still in the making when the last session stopped: waited for a while.
+            patience=min(config.timeout, PATIENCE),
         )
         session = cls(config, recipe, run_dir, cache, cached, retry, resumed, budget, on_progress)
         session._start_stage()

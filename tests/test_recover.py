@@ -8,12 +8,13 @@ import json
 
 import pytest
 
+import pipeline.backends.cached as cached_module
 from pipeline.backends.cached import CachedBackend
 from pipeline.backends.retry import RetryPolicy
 from pipeline.budget import BudgetReached
 from pipeline.cache import RequestCache
 from pipeline.config import RunConfig
-from pipeline.errors import BackendError, ConfigError
+from pipeline.errors import BackendError, ConfigError, TransientBackendError
 from pipeline.session import Session, run_session
 from pipeline.types import Choice, Completion, Request, Usage
 from tests.helpers import CountingBackend, Killed
@@ -35,7 +36,7 @@ def test_marks_stay_until_their_answer_is_committed(tmp_path):
     cache.close()
     for _ in range(2):  # a session that asks nothing again leaves the mark for the next one
         cache = RequestCache(tmp_path / "cache.sqlite")
-        assert cache.unanswered() == {second.key()}
+        assert set(cache.unanswered()) == {second.key()}
         cache.close()
 
 
@@ -66,15 +67,55 @@ def test_a_request_lost_at_a_kill_is_recovered_before_it_is_paid(
     if in_flight:
         cache.mark_sent(request.key(), request.slot)
     store, inner, settled = Store(found), CountingBackend(), []
+    # patience 0: a provider that has nothing stored now will not have it later
     cached = CachedBackend(
-        inner, cache, mark=True, recover=store.recover, on_recovered=lambda r, c: settled.append(c)
+        inner, cache, True, store.recover, lambda r, c: settled.append(c), patience=0
     )
     completion = asyncio.run(cached.pay(request, request.canonical()))
     assert (store.asked, inner.answered, cached.recovered) == (asked, paid, recovered)
     assert cached.in_flight_at_stop == int(in_flight)
     assert settled == ([ANSWER] if recovered else [])  # the spend is counted once, now
     assert cache.get(request.key()).choices == completion.choices
-    assert cache.unanswered() == set()  # answered: the mark is gone
+    assert set(cache.unanswered()) == set()  # answered: the mark is gone
+    cache.close()
+
+
+class Slow:
+    """A provider's store that answers in turns: each look returns the next of `answers`, or
+    raises it."""
+
+    def __init__(self, *answers):
+        self.answers, self.asked = list(answers), 0
+
+    async def recover(self, request: Request) -> Completion | None:
+        self.asked += 1
+        answer = self.answers.pop(0) if self.answers else None
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+@pytest.mark.parametrize(
+    "answers, patience, asked, recovered",
+    [
+        ((None, ANSWER), 5.0, 2, 1),  # still in the making at the first look: waited for
+        ((None, ANSWER), 0.0, 1, 0),  # sent longer ago than the patience: asked again
+        ((TransientBackendError("429"), TransientBackendError("503"), ANSWER), 0.0, 3, 1),
+        ((TransientBackendError("429"),) * 3, 0.0, 3, 0),  # the store keeps failing: paid
+        ((BackendError("405: no stored completions"), ANSWER), 5.0, 1, 0),  # no such endpoint
+    ],
+)
+def test_the_store_is_asked_until_the_lost_request_is_old(
+    tmp_path, monkeypatch, answers, patience, asked, recovered
+):
+    monkeypatch.setattr(cached_module, "RECHECK_SECONDS", 0.01)
+    request = _request("s5")
+    cache = RequestCache(tmp_path / "cache.sqlite")
+    cache.mark_sent(request.key(), request.slot)
+    store, inner = Slow(*answers), CountingBackend()
+    cached = CachedBackend(inner, cache, True, store.recover, patience=patience)
+    asyncio.run(cached.pay(request, request.canonical()))
+    assert (store.asked, cached.recovered, inner.answered) == (asked, recovered, 1 - recovered)
     cache.close()
 
 
@@ -88,7 +129,7 @@ def test_a_paid_request_is_marked_before_it_is_sent(tmp_path, mark):
         async def complete(self, r: Request) -> Completion:
             # What a kill at this moment would leave behind: another connection's view.
             other = RequestCache(tmp_path / "cache.sqlite")
-            seen.append(other.unanswered())
+            seen.append(set(other.unanswered()))
             other.close()
             return await super().complete(r)
 
@@ -191,5 +232,5 @@ def test_a_request_that_ends_in_an_error_is_not_left_in_flight(tmp_path, error, 
     cached = CachedBackend(Fails(), cache, mark=True)
     with pytest.raises(type(error)):
         asyncio.run(cached.pay(request, request.canonical()))
-    assert cache.unanswered() == ({request.key()} if marked else set())
+    assert set(cache.unanswered()) == ({request.key()} if marked else set())
     cache.close()

@@ -6,14 +6,22 @@ first (`recover`, OpenAI's stored completions with --store) and pays again only 
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable
 
 from pipeline.backends.base import Backend
+from pipeline.budget import BudgetReached
 from pipeline.cache import RequestCache, key_of
-from pipeline.errors import InstructgenError
+from pipeline.errors import BackendError, TransientBackendError
 from pipeline.types import Completion, Request
 
 Recover = Callable[[Request], Awaitable[Completion | None]]
+# Seconds after it was sent that a lost request's stored answer is still waited for (a run
+# restarted at once after a kill; a request killed before it reached the provider is never
+# stored, so this is also what such a restart may stall); between looks; and looks when the
+# store itself fails (429, 5xx) after that.
+PATIENCE, RECHECK_SECONDS, LOOKUP_TRIES = 10.0, 1.0, 3
 
 
 class CachedBackend:
@@ -26,11 +34,13 @@ class CachedBackend:
         mark: bool = False,
         recover: Recover | None = None,
         on_recovered: Callable[[Request, Completion], None] | None = None,
+        patience: float = PATIENCE,
     ):
         self.inner = inner
         self.cache = cache
         self.mark, self.recover, self.on_recovered = mark, recover, on_recovered
-        # Sent by an earlier session, never answered: in flight when it stopped.
+        self.patience = patience
+        # Sent by an earlier session, never answered (in flight when it stopped): when sent.
         self.unanswered = cache.unanswered()
         self.in_flight_at_stop = len(self.unanswered)
         self.sent = 0
@@ -46,10 +56,11 @@ class CachedBackend:
     async def pay(self, request: Request, canonical: str) -> Completion:
         """Ask the model and commit the answer before returning it."""
         key = key_of(canonical)
-        if key in self.unanswered:
-            self.unanswered.discard(key)
-            found = await self.recover(request) if self.recover is not None else None
+        earlier = key in self.unanswered
+        if earlier and self.recover is not None:
+            found = await self._look_up(request, self.unanswered[key])
             if found is not None:
+                del self.unanswered[key]
                 self.cache.put(request, found, canonical)
                 self.recovered += 1
                 if self.on_recovered is not None:
@@ -59,15 +70,37 @@ class CachedBackend:
             self.cache.mark_sent(key, request.slot)
         try:
             completion = await self.inner.complete(request)
-        except InstructgenError:
-            # Refused by the budget before sending, or failed for good: not in flight. A kill or
-            # a cancellation (not an Exception) leaves the mark: its answer may be on the way.
-            if self.mark:
+        except (BudgetReached, BackendError):
+            # Not sent, or refused for good: not in flight (a kill, a cancellation or retries
+            # used up keep the mark: an answer may be on its way, or stored).
+            if self.mark and not earlier:
                 self.cache.unmark(key)
             raise
         self.cache.put(request, completion, canonical)
+        self.unanswered.pop(key, None)
         self.sent += 1
         return completion
+
+    async def _look_up(self, request: Request, sent_at: float) -> Completion | None:
+        """The provider's stored answer, asked again until the request is `patience` seconds
+        old: one cut off by a kill may still be in the making (a provider finishes it, and bills
+        it). A server without stored completions ends the search at once."""
+        assert self.recover is not None
+        deadline, failures = sent_at + self.patience, 0
+        while True:
+            try:
+                found = await self.recover(request)
+            except TransientBackendError:
+                found, failures = None, failures + 1
+            except BackendError:
+                self.recover = None  # no such endpoint here: ask nothing more of it
+                return None
+            if found is not None:
+                return found
+            left = deadline - time.time()
+            if left <= 0 and not 0 < failures < LOOKUP_TRIES:
+                return None
+            await asyncio.sleep(min(RECHECK_SECONDS, max(left, RECHECK_SECONDS / 4)))
 
     async def complete(self, request: Request) -> Completion:
         """The Backend protocol: from the cache if paid for, else paid for now."""

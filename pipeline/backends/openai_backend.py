@@ -13,10 +13,10 @@ from typing import Any
 import openai
 
 from pipeline.backends.openai_adapt import ADAPTABLE, ParamAdapter
+from pipeline.backends.openai_wire import KEY_FIELD, chat_completion, stored_answer, text_completion
 from pipeline.errors import BackendError, ConfigError, TransientBackendError
 from pipeline.secrets import redact_url, scrub
-from pipeline.tokens import count_tokens
-from pipeline.types import Choice, Completion, Request, Usage
+from pipeline.types import Completion, Request
 
 SLOT_HEADER = "X-Instructgen-Slot"
 # Local servers (vLLM, llama.cpp, the stub) accept any bearer token, but the SDK insists on one.
@@ -24,10 +24,6 @@ PLACEHOLDER_KEY = "no-key-needed"
 TRANSIENT_STATUSES = frozenset({408, 409})
 # What the SDK's create() asks for: the API key as a bearer token, never the admin key.
 BEARER_ONLY = {"bearer_auth": True}
-# Tokens a chat message adds around its text (role, separators), for a count of our own.
-CHAT_OVERHEAD = 4
-# The metadata field a stored answer is found by: the request's cache key.
-KEY_FIELD = "instructgen_key"
 
 
 def parse_retry_after(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
@@ -132,7 +128,7 @@ class OpenAIBackend:
                 raise TransientBackendError(f"unparseable response body: {exc}") from exc
         else:  # every adjustable parameter adjusted, and still refused
             raise BackendError(f"the endpoint at {self._where()} refused every form of the request")
-        return _chat_completion(data, request) if chat else _text_completion(data, request)
+        return chat_completion(data, request) if chat else text_completion(data, request)
 
     def _body(self, request: Request) -> dict[str, Any]:
         """The JSON body, as the SDK's create() sends these parameters (options not set are
@@ -159,20 +155,24 @@ class OpenAIBackend:
 
         Only for a request that was sent but whose answer was never committed (the process
         was killed while it was on its way back): it was paid for once, and is fetched, free,
-        instead of being asked again. Any failure here just means asking again."""
+        instead of being asked again. None: nothing stored under the request's key (or no such
+        endpoint); TransientBackendError: the provider could not say (429, 5xx, timeout)."""
         if not (self.store and request.api == "chat"):
             return None
-        params = {f"metadata[{KEY_FIELD}]": request.key(), "limit": 1}
+        key = request.key()
+        params = {f"metadata[{KEY_FIELD}]": key, "limit": 1}
         try:
             raw = await self._sdk().get(
                 "/chat/completions",
                 cast_to=bytes,
                 options={"params": params, "security": BEARER_ONLY},
             )
-            items = json.loads(raw).get("data") or []
-            return _chat_completion(items[0], request) if items else None
-        except (openai.APIError, TransientBackendError, ValueError, AttributeError):
-            return None
+        except openai.APIError as exc:
+            mapped = self._map_error(exc, request.model or self.model)
+            if isinstance(mapped, TransientBackendError):
+                raise mapped from exc
+            return None  # 404/405: a server without stored completions
+        return stored_answer(raw, key, request)
 
     def _map_error(self, exc: openai.APIError, model: str) -> Exception:
         mapped = self._classify(exc, model)
@@ -230,57 +230,3 @@ def _server_message(exc: openai.APIStatusError) -> str:
         if isinstance(inner, dict) and isinstance(inner.get("message"), str):
             return inner["message"]
     return str(body) if body else exc.message
-
-
-def _usage(data: dict[str, Any], request: Request, texts: list[str]) -> Usage:
-    usage = data.get("usage")
-    if isinstance(usage, dict):
-        return Usage(usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0)
-    # A server that reports no usage (some proxies, older local servers): our own count
-    # (pipeline/tokens.py), so the spend, --max-cost and the estimates still see the tokens.
-    system = count_tokens(request.system or "")
-    prompt = sum(count_tokens(p) + system + CHAT_OVERHEAD for p in request.prompts)
-    return Usage(prompt, sum(count_tokens(t) for t in texts))
-
-
-def _choices(data: Any) -> list[Any]:
-    # Like the SDK, no schema validation: a missing field reads as None.
-    choices = data.get("choices") if isinstance(data, dict) else None
-    if not isinstance(choices, list):
-        raise TransientBackendError(f"unparseable response body: no choices in {data!r:.200}")
-    return choices
-
-
-def _chat_completion(data: Any, request: Request) -> Completion:
-    try:
-        choices = tuple(
-            Choice(c.get("message").get("content") or "", c.get("finish_reason") or "stop", 0)
-            for c in _choices(data)
-        )
-        usage = _usage(data, request, [c.text for c in choices])
-        return Completion(choices, usage, data.get("model") or request.model)
-    except (AttributeError, TypeError) as exc:
-        raise TransientBackendError(f"unparseable chat response: {exc}") from exc
-
-
-def _text_completion(data: Any, request: Request) -> Completion:
-    try:
-        pairs = [
-            (
-                i if c.get("index") is None else c["index"],
-                c.get("text") or "",
-                c.get("finish_reason") or "stop",
-            )
-            for i, c in enumerate(_choices(data))
-        ]
-        model = data.get("model") or request.model
-        usage = _usage(data, request, [text for _, text, _ in pairs])
-        outside = any(not 0 <= index < len(request.prompts) for index, _, _ in pairs)
-    except (AttributeError, TypeError) as exc:
-        raise TransientBackendError(f"unparseable completions response: {exc}") from exc
-    if outside:
-        raise TransientBackendError(
-            f"completions response has a choice index outside 0..{len(request.prompts) - 1}"
-        )
-    choices = tuple(Choice(text, reason, index) for index, text, reason in sorted(pairs))
-    return Completion(choices, usage, model)

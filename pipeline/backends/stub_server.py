@@ -10,6 +10,7 @@ asked for with `"store": true` are kept and listed as OpenAI's stored completion
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import socket
@@ -144,15 +145,21 @@ class StubApp:
         if fault != "ok":
             self.stats.faults[fault] += 1
         latency = HANG_LIMIT if fault == "hang" else self.options.latency_ms / 1000
+        # An answer to be stored is finished (and billed) even if its client leaves, as a
+        # provider does; any other stops when its client has gone.
+        finish = metadata is not None and fault != "hang"
         if latency:
-            await gone.wait(latency)
+            await (asyncio.sleep(latency) if finish else gone.wait(latency))
         if fault == "hang":
             raise ClientGone
-        answer = self._answer(api, key, request, fault, gone)
+        answer = self._answer(api, key, request, fault, gone, finish)
         if metadata is None or not isinstance(answer, dict):
             return answer
         self.stats.stored += 1
-        return self.store.add(answer, metadata)
+        stored = self.store.add(answer, metadata)
+        if gone.gone():
+            raise ClientGone  # stored, never sent: the client finds it by its metadata
+        return stored
 
     def _list(self, scope: dict[str, Any]) -> dict[str, Any]:
         """List stored chat completions: no faults, limits or latency, and not an answer."""
@@ -160,7 +167,9 @@ class StubApp:
         self._check_key(scope)
         return self.store.page(ListQuery.parse(scope.get("query_string", b"")))
 
-    def _answer(self, api: str, key: str, request: Request, fault: str, gone: Presence) -> Any:
+    def _answer(
+        self, api: str, key: str, request: Request, fault: str, gone: Presence, finish: bool
+    ) -> Any:
         error = fault_error(fault, self.options.retry_after_or_none)
         if error is not None:
             raise error
@@ -176,7 +185,7 @@ class StubApp:
             completion = Completion((), completion.usage, completion.model)
         # Checked last, right before the answer is sent: a provider stops working for a client
         # that has gone, and its answer is neither sent nor counted.
-        if gone.gone():
+        if gone.gone() and not finish:
             raise ClientGone
         self.stats.answered[key] += 1
         self.stats.answered_slots.add(request.slot)
