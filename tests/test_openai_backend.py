@@ -45,7 +45,8 @@ class ScriptedApp:
         while chunks[-1].get("more_body"):
             chunks.append(await receive())
         self.paths.append(scope["path"])
-        self.bodies.append(json.loads(b"".join(c.get("body", b"") for c in chunks)))
+        raw_body = b"".join(c.get("body", b"") for c in chunks)
+        self.bodies.append(json.loads(raw_body) if raw_body else {})  # a GET has none
         self.headers.append({k.decode(): v.decode() for k, v in scope["headers"]})
         status, headers, body, delay = self.replies.pop(0)
         await asyncio.sleep(delay)
@@ -385,3 +386,43 @@ def test_the_stub_model_over_http_honours_stop_and_faults(stop, options, check):
     assert [c.index for c in completion.choices] == [0, 1, 2]
     assert all(check(c) for c in completion.choices)
     assert completion.usage.prompt_tokens > 0 and completion.usage.completion_tokens > 0
+
+
+STORED = Request("m", ("p",), slot="lost-1")
+
+
+def _listed(key: str) -> dict:
+    return {**OK_CHAT, "choices": ONE, "metadata": {"instructgen_key": key}}
+
+
+@pytest.mark.parametrize(
+    "status, body, outcome",
+    [
+        (200, _json({"object": "list", "data": [_listed(STORED.key())]}), "found"),
+        (200, _json({"object": "list", "data": []}), None),
+        # A server that ignores the metadata filter: another request's answer is not taken.
+        (200, _json({"object": "list", "data": [_listed("another-key")]}), None),
+        (200, _json({"data": {"not": "a list"}}), None),
+        (200, b"<html>not json</html>", None),
+        (503, ERR, TransientBackendError),  # the store could not say: looked up again
+        (405, ERR, BackendError),  # no stored completions here (vLLM, llama.cpp)
+    ],
+)
+def test_recover_takes_only_this_requests_stored_answer(scripted, status, body, outcome):
+    app, url = scripted
+    app.replies = [(status, JSON, body, 0.0)]
+    backend = OpenAIBackend("m", base_url=url, store=True)
+
+    async def go():
+        try:
+            return await backend.recover(STORED)
+        finally:
+            await backend.aclose()
+
+    if isinstance(outcome, type):
+        with pytest.raises(outcome):
+            asyncio.run(go())
+        return
+    found = asyncio.run(go())
+    assert (found.choices[0].text if found else None) == ("hi" if outcome else None)
+    assert app.paths[-1] == "/v1/chat/completions"

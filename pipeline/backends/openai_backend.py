@@ -155,8 +155,9 @@ class OpenAIBackend:
 
         Only for a request that was sent but whose answer was never committed (the process
         was killed while it was on its way back): it was paid for once, and is fetched, free,
-        instead of being asked again. None: nothing stored under the request's key (or no such
-        endpoint); TransientBackendError: the provider could not say (429, 5xx, timeout)."""
+        instead of being asked again. None: nothing stored under the request's key;
+        TransientBackendError: the provider could not say (429, 5xx, timeout); BackendError:
+        it has no stored completions (404, 405: vLLM, llama.cpp) or refuses to list them."""
         if not (self.store and request.api == "chat"):
             return None
         key = request.key()
@@ -168,10 +169,7 @@ class OpenAIBackend:
                 options={"params": params, "security": BEARER_ONLY},
             )
         except openai.APIError as exc:
-            mapped = self._map_error(exc, request.model or self.model)
-            if isinstance(mapped, TransientBackendError):
-                raise mapped from exc
-            return None  # 404/405: a server without stored completions
+            raise self._map_error(exc, request.model or self.model) from exc
         return stored_answer(raw, key, request)
 
     def _map_error(self, exc: openai.APIError, model: str) -> Exception:
