@@ -12,7 +12,7 @@ from typing import Any
 
 import openai
 
-from pipeline.backends.openai_adapt import ADAPTABLE, ParamAdapter
+from pipeline.backends.openai_adapt import ADAPTABLE, ParamAdapter, cut_at_stops
 from pipeline.backends.openai_wire import KEY_FIELD, chat_completion, stored_answer, text_completion
 from pipeline.errors import BackendError, ConfigError, TransientBackendError
 from pipeline.secrets import redact_url, scrub
@@ -53,13 +53,16 @@ class OpenAIBackend:
         api_key_env: str = "OPENAI_API_KEY",
         timeout: float = 120.0,
         store: bool = False,
+        user_sampling: frozenset[str] = frozenset(),
     ):
         self.model = model  # used when a Request leaves its model empty
         self.base_url = base_url
         self.api_key_env = api_key_env
         self.timeout = timeout
         self.store = store  # chat answers are stored by the provider, tagged with their key
-        self._adapter = ParamAdapter()  # what this endpoint's model refused, learnt once
+        # What this endpoint's models refused, learnt once; `user_sampling`: the sampling
+        # parameters the user chose, which are never dropped.
+        self._adapter = ParamAdapter(user_sampling)
         self._api_key()  # fail at construction, not at the first request
         self._client: openai.AsyncOpenAI | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -128,7 +131,10 @@ class OpenAIBackend:
                 raise TransientBackendError(f"unparseable response body: {exc}") from exc
         else:  # every adjustable parameter adjusted, and still refused
             raise BackendError(f"the endpoint at {self._where()} refused every form of the request")
-        return chat_completion(data, request) if chat else text_completion(data, request)
+        completion = chat_completion(data, request) if chat else text_completion(data, request)
+        if request.stop and self._adapter.stops_here(body.get("model", "")):
+            completion = cut_at_stops(completion, request.stop)
+        return completion
 
     def _body(self, request: Request) -> dict[str, Any]:
         """The JSON body, as the SDK's create() sends these parameters (options not set are

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pipeline.backends.base import Backend
-from pipeline.config import RunConfig
+from pipeline.config import METHOD_DEFAULTS, RunConfig
 
 
 def _stub(config: RunConfig) -> Backend:
@@ -28,6 +28,12 @@ def _openai(config: RunConfig) -> Backend:
         api_key_env=config.api_key_env,
         timeout=config.timeout,
         store=config.store,
+        # Chosen on the command line: anything but the method's own default.
+        user_sampling=frozenset(
+            name
+            for name in ("temperature", "top_p")
+            if getattr(config, name) != METHOD_DEFAULTS[config.method][name]
+        ),
     )
 
 
