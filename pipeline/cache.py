@@ -68,23 +68,39 @@ class RequestCache:
             return None
         return Completion.from_dict(json.loads(row[0]), cached=True)
 
-    def put(self, request: Request, completion: Completion, canonical: str | None = None) -> None:
+    def put(
+        self,
+        request: Request,
+        completion: Completion,
+        canonical: str | None = None,
+        marked: bool = False,
+    ) -> None:
         """Commit one answer at once; a key already present keeps its first answer.
 
-        `canonical` is the request's canonical JSON when the caller has it already."""
+        `canonical` is the request's canonical JSON when the caller has it already; `marked`:
+        the request's sent mark goes in the same commit (no longer in flight)."""
         canonical = canonical or request.canonical()
-        self._db.execute(
-            "INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                key_of(canonical),
-                request.slot,
-                canonical,
-                canonical_json(completion.to_dict()),
-                completion.usage.prompt_tokens,
-                completion.usage.completion_tokens,
-                time.time(),
-            ),
+        key = key_of(canonical)
+        row = (
+            key,
+            request.slot,
+            canonical,
+            canonical_json(completion.to_dict()),
+            completion.usage.prompt_tokens,
+            completion.usage.completion_tokens,
+            time.time(),
         )
+        if not marked:
+            self._db.execute("INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+            return
+        self._db.execute("BEGIN")
+        try:
+            self._db.execute("INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+            self._db.execute("DELETE FROM sent WHERE key=?", (key,))
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def mark_sent(self, key: str, slot: str) -> None:
         """Commit that a request is about to be sent: a session killed before its answer is
