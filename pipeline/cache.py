@@ -68,39 +68,24 @@ class RequestCache:
             return None
         return Completion.from_dict(json.loads(row[0]), cached=True)
 
-    def put(
-        self,
-        request: Request,
-        completion: Completion,
-        canonical: str | None = None,
-        marked: bool = False,
-    ) -> None:
+    def put(self, request: Request, completion: Completion, canonical: str | None = None) -> None:
         """Commit one answer at once; a key already present keeps its first answer.
 
-        `canonical` is the request's canonical JSON when the caller has it already; `marked`:
-        the request's sent mark goes in the same commit (no longer in flight)."""
+        `canonical` is the request's canonical JSON when the caller has it already. Its sent
+        mark, if any, is left for tidy(): one statement per answer is what a commit costs."""
         canonical = canonical or request.canonical()
-        key = key_of(canonical)
-        row = (
-            key,
-            request.slot,
-            canonical,
-            canonical_json(completion.to_dict()),
-            completion.usage.prompt_tokens,
-            completion.usage.completion_tokens,
-            time.time(),
+        self._db.execute(
+            "INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                key_of(canonical),
+                request.slot,
+                canonical,
+                canonical_json(completion.to_dict()),
+                completion.usage.prompt_tokens,
+                completion.usage.completion_tokens,
+                time.time(),
+            ),
         )
-        if not marked:
-            self._db.execute("INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)", row)
-            return
-        self._db.execute("BEGIN")
-        try:
-            self._db.execute("INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)", row)
-            self._db.execute("DELETE FROM sent WHERE key=?", (key,))
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
 
     def mark_sent(self, key: str, slot: str) -> None:
         """Commit that a request is about to be sent: a session killed before its answer is
@@ -111,10 +96,14 @@ class RequestCache:
         """Forget a mark: the request ended with an answer of sorts (an error), not in flight."""
         self._db.execute("DELETE FROM sent WHERE key=?", (key,))
 
+    def tidy(self) -> None:
+        """Forget the marks whose answer is in (at a session's start and end)."""
+        self._db.execute("DELETE FROM sent WHERE key IN (SELECT key FROM responses)")
+
     def unanswered(self) -> dict[str, float]:
         """The keys sent by earlier sessions that never got an answer committed, with when they
         were sent. Marks whose answer is in are forgotten; the others stay until theirs is."""
-        self._db.execute("DELETE FROM sent WHERE key IN (SELECT key FROM responses)")
+        self.tidy()
         return dict(self._db.execute("SELECT key, at FROM sent"))
 
     def usage_by_model(self) -> dict[str, tuple[int, int]]:

@@ -5,7 +5,9 @@ as a Generation with its own judge. Used by the CLI directly and by the Prefect 
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -223,6 +225,8 @@ class Session:
             await self.retry.aclose()
         finally:
             gc.unfreeze()
+            with contextlib.suppress(sqlite3.Error):  # a tidy cache is nice, not needed
+                self.cache.tidy()
             self.cache.close()
             self.run_dir.close()
 

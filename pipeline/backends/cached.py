@@ -61,7 +61,7 @@ class CachedBackend:
             found = await self._look_up(request, self.unanswered[key])
             if found is not None:
                 del self.unanswered[key]
-                self.cache.put(request, found, canonical, marked=True)
+                self.cache.put(request, found, canonical)
                 self.recovered += 1
                 if self.on_recovered is not None:
                     self.on_recovered(request, found)
@@ -76,7 +76,7 @@ class CachedBackend:
             if self.mark and not earlier:
                 self.cache.unmark(key)
             raise
-        self.cache.put(request, completion, canonical, marked=self.mark or earlier)
+        self.cache.put(request, completion, canonical)
         self.unanswered.pop(key, None)
         self.sent += 1
         return completion
