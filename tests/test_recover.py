@@ -211,6 +211,8 @@ def test_a_resumed_run_fetches_the_answer_lost_at_the_kill(tmp_path, store, twic
     assert seen["keys_answered_more_than_once"] == twice
     assert stats["session"]["in_flight_at_last_stop"] == 1
     assert stats["session"]["recovered"] == recovered
+    # A fetched answer is not one sent now: requests = sent now + answers the run already had.
+    assert stats["requests"]["sent"] == stats["session"]["requests_sent"]
     assert stats["funnel"] == reference["funnel"]
     assert stats["cost"]["usd"] == reference["cost"]["usd"]  # the lost answer counted once
 

@@ -7,6 +7,7 @@ first (`recover`, OpenAI's stored completions with --store) and pays again only 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable
 
@@ -65,7 +66,8 @@ class CachedBackend:
                 self.recovered += 1
                 if self.on_recovered is not None:
                     self.on_recovered(request, found)
-                return found
+                # Not paid now: counted with the answers a run already had, not as sent.
+                return dataclasses.replace(found, cached=True)
         if self.mark:
             self.cache.mark_sent(key, request.slot)
         try:
