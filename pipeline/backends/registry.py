@@ -20,6 +20,7 @@ def _stub(config: RunConfig) -> Backend:
 
 
 def _openai(config: RunConfig) -> Backend:
+    from pipeline.backends.openai_adapt import SAMPLING
     from pipeline.backends.openai_backend import OpenAIBackend
 
     return OpenAIBackend(
@@ -31,7 +32,7 @@ def _openai(config: RunConfig) -> Backend:
         # Chosen on the command line: anything but the method's own default.
         user_sampling=frozenset(
             name
-            for name in ("temperature", "top_p")
+            for name in SAMPLING
             if getattr(config, name) != METHOD_DEFAULTS[config.method][name]
         ),
     )
