@@ -22,7 +22,7 @@ from typing import Any
 def instructgen() -> list[str]:
     """The installed `instructgen` command beside this interpreter, or the module."""
     script = Path(sys.executable).with_name("instructgen")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "pipeline.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "pipeline.cli.main"]
 
 
 def free_port() -> int:

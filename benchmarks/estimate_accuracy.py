@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import RunConfig
-from pipeline.estimate import estimate
+from pipeline.engine.session import Session, run_session
+from pipeline.estimate.cost import estimate
 from pipeline.prices import price_for
-from pipeline.session import Session, run_session
 
 PRICES = {"price_in": 0.15, "price_out": 0.60}
 CASES = [

@@ -90,7 +90,7 @@ def timed_run(out: Path, args: argparse.Namespace, variant: tuple) -> list[float
     seconds it took (its process tree, plus the Prefect server's when it talks to one): CPU
     time says what Prefect costs even when other work on the machine stretches wall times."""
     env, prefect, server_pgid = variant
-    command = [sys.executable, "-m", "pipeline.cli", "run", args.method, "--quiet"]
+    command = [sys.executable, "-m", "pipeline.cli.main", "run", args.method, "--quiet"]
     command += ["--out", str(out), "--max-requests", str(args.requests), "--target", str(10**9)]
     command += [] if prefect else ["--no-prefect"]
     cpu = children_cpu() + group_cpu(server_pgid)

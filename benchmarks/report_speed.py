@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import RunConfig
-from pipeline.report import write_report
+from pipeline.engine.session import Session, run_session
+from pipeline.report.build import write_report
 from pipeline.report.load import load_run
-from pipeline.session import Session, run_session
 
 BASE = {"self-instruct": {"target": 2000}, "unnatural": {"target": 500}, "evol-instruct": {}}
 

@@ -31,7 +31,7 @@ from types import ModuleType
 from rouge_score import rouge_scorer
 
 from pipeline.errors import InputError, InstructgenError
-from pipeline.filters.rouge import GateDecision, RougeIndex
+from pipeline.filters.rouge.index import GateDecision, RougeIndex
 
 THRESHOLD = 0.7
 WARM_UP = 2  # saturated scenario: batches gated before the clock starts
@@ -138,7 +138,7 @@ def load_module(name: str, path: Path) -> ModuleType:
 def load_baseline(path: Path) -> type:
     """RougeIndex from another version of pipeline/filters/rouge.py. A rouge_kernels.py beside
     it stands in for pipeline.filters.rouge_kernels while it loads (versions share no kernels)."""
-    kernels, name = path.with_name("rouge_kernels.py"), "pipeline.filters.rouge_kernels"
+    kernels, name = path.with_name("rouge_kernels.py"), "pipeline.filters.rouge.kernels"
     current = sys.modules.get(name)
     if kernels.exists():
         sys.modules[name] = load_module("rouge_kernels_baseline", kernels)

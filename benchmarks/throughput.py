@@ -30,9 +30,9 @@ from pathlib import Path
 import openai
 
 from pipeline.config import RunConfig
-from pipeline.methods.self_instruct import SelfInstruct
+from pipeline.engine.session import STEP, Session
+from pipeline.methods.self_instruct.generate import SelfInstruct
 from pipeline.seeds import load_seeds
-from pipeline.session import STEP, Session
 
 
 def _free_port() -> int:
@@ -143,7 +143,7 @@ def start_server(latency_ms: float) -> tuple[subprocess.Popen, str]:
         [
             sys.executable,
             "-m",
-            "pipeline.cli",
+            "pipeline.cli.main",
             "stub-server",
             "--port",
             str(port),

@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from flows.artifacts import publish_artifacts
-from pipeline.session import TASK_ANSWERS, Session
+from pipeline.engine.session import TASK_ANSWERS, Session
 
 DEFAULT_BATCH = TASK_ANSWERS  # answers per task run
 

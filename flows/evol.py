@@ -9,9 +9,9 @@ from prefect import flow
 
 from flows.common import DEFAULT_BATCH, run_stages
 from flows.self_instruct import self_instruct_flow
-from pipeline import progress
 from pipeline.config import RunConfig
-from pipeline.session import Session
+from pipeline.engine import progress
+from pipeline.engine.session import Session
 
 
 @flow(name="evol-instruct", log_prints=True)

@@ -9,9 +9,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from flows.common import DEFAULT_BATCH, run_to_end
-from pipeline import progress
 from pipeline.config import RunConfig
-from pipeline.session import Session
+from pipeline.engine import progress
+from pipeline.engine.session import Session
 
 
 @task(name="generate-batch", cache_policy=NO_CACHE)

@@ -8,9 +8,9 @@ from typing import Any
 from prefect import flow
 
 from flows.common import DEFAULT_BATCH, run_stages
-from pipeline import progress
 from pipeline.config import RunConfig
-from pipeline.session import Session
+from pipeline.engine import progress
+from pipeline.engine.session import Session
 
 
 @flow(name="unnatural", log_prints=True)

@@ -7,9 +7,9 @@ from collections import Counter
 from pathlib import Path
 
 from pipeline.backends.retry import RetryPolicy
-from pipeline.backends.stub import StubBackend
 from pipeline.config import RunConfig
-from pipeline.session import Session, run_session
+from pipeline.engine.session import Session, run_session
+from pipeline.stub.model import StubBackend
 from pipeline.types import Completion, Request
 
 

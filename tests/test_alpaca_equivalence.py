@@ -9,9 +9,9 @@ import string
 import pytest
 from rouge_score import rouge_scorer
 
-from pipeline.cache import RequestCache
+from pipeline.backends.cache import RequestCache
 from pipeline.config import RunConfig
-from pipeline.methods.self_instruct import SelfInstruct
+from pipeline.methods.self_instruct.generate import SelfInstruct
 from pipeline.seeds import load_seeds
 from tests.helpers import CountingBackend, run
 

@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from pipeline.budget import Budget, BudgetReached
-from pipeline.cli import main
+from pipeline.backends.budget import Budget, BudgetReached
+from pipeline.cli.main import main
 from pipeline.prices import Price
 from pipeline.types import Completion, Request, Usage
 from tests.helpers import CountingBackend, run

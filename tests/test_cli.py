@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import main
+from pipeline.cli.main import main
 
 
 def run_cli(out, *args: str) -> int:
@@ -176,12 +176,12 @@ def test_stub_run_writes_every_file_and_a_summary(tmp_path, capsys):
 
 
 def test_ctrl_c_exits_130_and_says_how_to_resume(tmp_path, capsys, monkeypatch):
-    import pipeline.display
+    from pipeline.cli import display
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(pipeline.display, "run_with_display", interrupted)
+    monkeypatch.setattr(display, "run_with_display", interrupted)
     code = main(["run", "self-instruct", "--out", str(tmp_path / "r"), "--no-prefect"])
     assert code == 130
     assert "re-run the same command to resume" in capsys.readouterr().err
@@ -209,7 +209,7 @@ def test_a_pipeline_folder_in_the_working_directory_does_not_shadow_ours(tmp_pat
 
 
 def test_endpoint_that_keeps_failing_exits_3_in_one_line(tmp_path, capsys):
-    from pipeline.backends.stub_server import StubServer
+    from pipeline.stub.server import StubServer
 
     with StubServer(error_rate=1.0) as server:
         code = run_cli(

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.backends.stub_server import StubServer
 from pipeline.config import RunConfig
 from pipeline.store import RunDir
+from pipeline.stub.server import StubServer
 
 ROOT = Path(__file__).resolve().parent.parent
 

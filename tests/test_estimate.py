@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import main
+from pipeline.cli.main import main
 from pipeline.config import RunConfig
-from pipeline.estimate import estimate, token_counter
-from pipeline.estimate_stats import (
+from pipeline.estimate.cost import estimate, token_counter
+from pipeline.estimate.stats import (
     decline,
     lognormal,
     mostly_prior,
@@ -24,7 +24,7 @@ from pipeline.estimate_stats import (
     requests_to_grow,
     share,
 )
-from pipeline.recipes import RECIPES
+from pipeline.methods.self_instruct.recipe import RECIPES
 from pipeline.tokens import count_tokens
 from tests.helpers import CountingBackend, run
 

@@ -9,8 +9,9 @@ import pytest
 
 from pipeline.config import RunConfig
 from pipeline.errors import ConfigError, InputError
-from pipeline.filters.evol_rules import CopiedMarker, OnlyStopWords, SorryShort
-from pipeline.methods.evol import (
+from pipeline.methods.evol.filters import CopiedMarker, OnlyStopWords, SorryShort
+from pipeline.methods.evol.recipe import load_pool
+from pipeline.methods.evol.round import (
     OPERATIONS,
     Evolve,
     Templates,
@@ -19,7 +20,6 @@ from pipeline.methods.evol import (
     parse_verdict,
     parse_weights,
 )
-from pipeline.recipes_evol import load_pool
 from pipeline.types import Choice, Drop, Example
 from tests.helpers import CountingBackend, Killed, run
 

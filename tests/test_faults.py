@@ -13,15 +13,15 @@ from types import SimpleNamespace
 
 import pytest
 
-from pipeline.backends.openai_backend import OpenAIBackend
+from pipeline.backends.openai.backend import OpenAIBackend
 from pipeline.backends.ratelimit import RateLimitedBackend, request_tokens
 from pipeline.backends.retry import RetryPolicy
-from pipeline.backends.stub_faults import Bucket, FaultPlan, peer_closed
-from pipeline.backends.stub_server import ServerOptions, StubServer
-from pipeline.cli import main
+from pipeline.cli.main import main
 from pipeline.config import RunConfig
+from pipeline.engine.session import Session, run_session
 from pipeline.errors import ConfigError
-from pipeline.session import Session, run_session
+from pipeline.stub.faults import Bucket, FaultPlan, peer_closed
+from pipeline.stub.server import ServerOptions, StubServer
 from pipeline.types import Request
 
 TARGET = 30  # about three answers of the stub model

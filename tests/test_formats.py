@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import main
+from pipeline.cli.main import main
 from pipeline.config import RunConfig
 from pipeline.errors import ConfigError, InputError
 from pipeline.formats import (

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.judge_process import JudgeProcess
+from pipeline.engine.judge_process import JudgeProcess
 
 # A judge whose every call marks itself busy and then takes a minute.
 SLOW_JUDGE = """
@@ -35,7 +35,7 @@ class SlowJudge:
 # The parent: starts the worker (from its main thread or another one), then calls it.
 PARENT = """
 import asyncio, sys, threading
-from pipeline.judge_process import JudgeProcess
+from pipeline.engine.judge_process import JudgeProcess
 from slow_judge import SlowJudge
 
 judges = []

@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from pipeline.cli import main
+from pipeline.cli.main import main
 
 pytestmark = pytest.mark.live
 

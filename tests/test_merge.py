@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from pipeline.cli import main
+from pipeline.cli.main import main
+from pipeline.engine.merge import merge_runs
 from pipeline.errors import ConfigError
-from pipeline.filters.rouge import RougeIndex
-from pipeline.merge import merge_runs
+from pipeline.filters.rouge.index import RougeIndex
 from pipeline.seeds import load_seeds
 from tests.helpers import run
 

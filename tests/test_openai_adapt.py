@@ -9,12 +9,12 @@ import json
 
 import pytest
 
-from pipeline.backends.openai_adapt import ParamAdapter, cut_at_stops
+from pipeline.backends.openai.adapt import ParamAdapter, cut_at_stops
 from pipeline.backends.retry import RetryPolicy
-from pipeline.backends.stub_server import StubServer
 from pipeline.config import RunConfig
+from pipeline.engine.session import Session, run_session
 from pipeline.errors import BackendError
-from pipeline.session import Session, run_session
+from pipeline.stub.server import StubServer
 from pipeline.types import Choice, Completion
 
 BODY = {"model": "m", "max_tokens": 64, "temperature": 1.0, "top_p": 1.0, "stop": ["20."]}

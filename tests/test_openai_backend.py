@@ -9,9 +9,9 @@ import socket
 
 import pytest
 
-from pipeline.backends.openai_backend import PLACEHOLDER_KEY, OpenAIBackend, parse_retry_after
-from pipeline.backends.stub_server import ServerOptions, StubApp, StubServer
+from pipeline.backends.openai.backend import PLACEHOLDER_KEY, OpenAIBackend, parse_retry_after
 from pipeline.errors import BackendError, ConfigError, TransientBackendError
+from pipeline.stub.server import ServerOptions, StubApp, StubServer
 from pipeline.types import Choice, Completion, Request, Usage, canonical_json
 
 KEY = "sk-test-secret-0123456789"
@@ -379,7 +379,7 @@ TASKS_PROMPT = (
     ],
 )
 def test_the_stub_model_over_http_honours_stop_and_faults(stop, options, check):
-    pytest.importorskip("pipeline.backends.stub")
+    pytest.importorskip("pipeline.stub.model")
     with StubServer(**options) as server:
         request = Request("stub", (TASKS_PROMPT,) * 3, "completions", stop=stop, slot="1")
         completion = complete(OpenAIBackend("stub", base_url=server.base_url), request)

@@ -9,13 +9,13 @@ import json
 import pytest
 
 import pipeline.backends.cached as cached_module
+from pipeline.backends.budget import BudgetReached
+from pipeline.backends.cache import RequestCache
 from pipeline.backends.cached import CachedBackend
 from pipeline.backends.retry import RetryPolicy
-from pipeline.budget import BudgetReached
-from pipeline.cache import RequestCache
 from pipeline.config import RunConfig
+from pipeline.engine.session import Session, run_session
 from pipeline.errors import BackendError, ConfigError, TransientBackendError
-from pipeline.session import Session, run_session
 from pipeline.types import Choice, Completion, Request, Usage
 from tests.helpers import CountingBackend, Killed
 
@@ -159,7 +159,7 @@ def test_store_does_not_change_the_run_identity(tmp_path):
 
 
 def test_store_tags_each_chat_request_with_its_cache_key():
-    from pipeline.backends.openai_backend import KEY_FIELD, OpenAIBackend
+    from pipeline.backends.openai.backend import KEY_FIELD, OpenAIBackend
 
     request = _request("s3")
     plain = OpenAIBackend("m", base_url="http://127.0.0.1:1/v1")._body(request)
@@ -196,8 +196,8 @@ def _run(out, url: str, store: bool, backend=None) -> dict:
 
 @pytest.mark.parametrize("store, twice, recovered", [(True, 0, 1), (False, 1, 0)])
 def test_a_resumed_run_fetches_the_answer_lost_at_the_kill(tmp_path, store, twice, recovered):
-    from pipeline.backends.openai_backend import OpenAIBackend
-    from pipeline.backends.stub_server import StubServer
+    from pipeline.backends.openai.backend import OpenAIBackend
+    from pipeline.stub.server import StubServer
 
     with StubServer() as server:
         reference = _run(tmp_path / "ref", server.base_url, store)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import main
-from pipeline.report import build_report, write_report
+from pipeline.cli.main import main
+from pipeline.report.build import build_report, write_report
 from pipeline.report.estimate import estimate_html
 from pipeline.report.textstats import diversity
 from pipeline.report.verbs import NO_OBJECT, verb_noun

@@ -8,10 +8,10 @@ import urllib.request
 
 import pytest
 
-from pipeline.backends.openai_backend import OpenAIBackend
+from pipeline.backends.openai.backend import OpenAIBackend
 from pipeline.backends.retry import RetryingBackend, RetryPolicy
-from pipeline.backends.stub_server import ServerOptions, StubApp, StubServer
 from pipeline.errors import BackendError, ConfigError, RetriesExhausted, TransientBackendError
+from pipeline.stub.server import ServerOptions, StubApp, StubServer
 from pipeline.types import Choice, Completion, Request, Usage
 
 OK = Completion((Choice("ok"),), Usage(1, 1), "m")

@@ -12,10 +12,14 @@ from rouge_score import rouge_scorer
 from rouge_score.tokenize import tokenize as rouge_tokenize
 
 from pipeline.errors import ConfigError
-from pipeline.filters import rouge, rouge_chunk, rouge_kernels, rouge_prefix, rouge_vocab
-from pipeline.filters.rouge import GateDecision, RougeIndex, tokenize
-from pipeline.filters.rouge_kernels import f_measure, f_rows, top_k_indices
-from pipeline.filters.rouge_prefix import Postings
+from pipeline.filters.rouge import chunk as rouge_chunk
+from pipeline.filters.rouge import index as rouge
+from pipeline.filters.rouge import kernels as rouge_kernels
+from pipeline.filters.rouge import prefix as rouge_prefix
+from pipeline.filters.rouge import vocab as rouge_vocab
+from pipeline.filters.rouge.index import GateDecision, RougeIndex, tokenize
+from pipeline.filters.rouge.kernels import f_measure, f_rows, top_k_indices
+from pipeline.filters.rouge.prefix import Postings
 
 SCORER = rouge_scorer.RougeScorer(["rougeL"])
 WORDS = ["give", "list", "the", "a", "of", "three", "five", "name", "write", "short", "story"]

@@ -6,13 +6,13 @@ import asyncio
 
 import pytest
 
+from pipeline.backends.cache import RequestCache
 from pipeline.backends.cached import CachedBackend
-from pipeline.cache import RequestCache
 from pipeline.config import RunConfig
-from pipeline.judge import Progress
-from pipeline.judge_process import LocalJudge
-from pipeline.recipes import RECIPES
-from pipeline.runner import Generation
+from pipeline.engine.judge import Progress
+from pipeline.engine.judge_process import LocalJudge
+from pipeline.engine.runner import Generation
+from pipeline.methods.self_instruct.recipe import RECIPES
 from tests.helpers import CountingBackend
 
 

@@ -27,9 +27,9 @@ from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows.scheduled import grown_target, render, resolve, template_values
-from pipeline.cli import main
-from pipeline.cli_run import run_evol_instruct, run_self_instruct, run_unnatural
-from pipeline.cli_schedule import OPTIONS, RUN_ONLY, schedule_app
+from pipeline.cli.main import main
+from pipeline.cli.run import run_evol_instruct, run_self_instruct, run_unnatural
+from pipeline.cli.schedule import OPTIONS, RUN_ONLY, schedule_app
 from tests.helpers import run
 from tests.prefect_server import (
     child_runs,
@@ -62,7 +62,7 @@ def api(prefect_server):
 def served(prefect_server, tmp_path_factory):
     """`instructgen serve` in its own process, picking up new schedules every second."""
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    args = [sys.executable, "-m", "pipeline.cli", "serve", "--refresh", "1"]
+    args = [sys.executable, "-m", "pipeline.cli.main", "serve", "--refresh", "1"]
     process = spawn(args, client_env(prefect_server), log)
     yield log
     stop(process)
@@ -358,7 +358,7 @@ def session_applies_shared_limit(monkeypatch):
     exactly as those lines will."""
     from pipeline.backends.registry import make_backend
     from pipeline.backends.shared_limit import current_wrapper
-    from pipeline.session import Session
+    from pipeline.engine.session import Session
 
     if "current_wrapper" in inspect.getsource(Session.open):
         return

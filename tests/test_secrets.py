@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.backends.stub_server import StubServer
+from pipeline.stub.server import StubServer
 
 CANARY = "sk-proj-instructgenCANARY0123456789abcdefABCDEF"
 # A bug inside the request path: the traceback goes through the SDK call and our backend.
 BUG = (
-    "import pipeline.backends.openai_backend as b; b.chat_completion = lambda data, request: 1 / 0"
+    "import pipeline.backends.openai.backend as b; b.chat_completion = lambda data, request: 1 / 0"
 )
 MAIN = "import sys; {inject}; from pipeline.cli import main; sys.exit(main(sys.argv[1:]))"
 

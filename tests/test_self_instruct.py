@@ -3,7 +3,7 @@
 import pytest
 
 from pipeline.config import RunConfig
-from pipeline.methods.self_instruct import SelfInstruct, build_prompt, parse_tasks
+from pipeline.methods.self_instruct.generate import SelfInstruct, build_prompt, parse_tasks
 from pipeline.types import Choice, Drop, Example
 
 GOOD = (

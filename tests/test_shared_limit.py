@@ -13,8 +13,8 @@ from pipeline.backends.shared_limit import (
     current_wrapper,
     shared_limit,
 )
-from pipeline.backends.stub import StubBackend
 from pipeline.errors import TransientBackendError
+from pipeline.stub.model import StubBackend
 from pipeline.types import Request
 from tests.helpers import run
 

@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from pipeline.cache import RequestCache
+from pipeline.backends.cache import RequestCache
 from pipeline.config import RunConfig
 from pipeline.errors import ConfigError
 from pipeline.store import RunDir, atomic_write

@@ -10,10 +10,10 @@ from collections import Counter
 
 import pytest
 
-from pipeline.backends.stub import Responder, StubBackend
-from pipeline.backends.stub_text import FAMILIES, make_task
 from pipeline.errors import ConfigError
-from pipeline.methods.self_instruct import parse_tasks
+from pipeline.methods.self_instruct.generate import parse_tasks
+from pipeline.stub.model import Responder, StubBackend
+from pipeline.stub.text import FAMILIES, make_task
 from pipeline.tokens import count_tokens, truncate_tokens
 from pipeline.types import Request
 

@@ -10,15 +10,15 @@ from collections import Counter
 
 import pytest
 
-from pipeline.backends import stub_evol as ev
-from pipeline.backends import stub_evol_checks as evc
-from pipeline.backends.stub import RESPONDERS, Ask, StubBackend
-from pipeline.backends.stub_text import make_task
 from pipeline.config import RunConfig
-from pipeline.filters.evol_rules import CopiedMarker, OnlyStopWords, SorryShort
-from pipeline.methods import evol
-from pipeline.methods.evol import INPUT_FORMATS, Templates, _after_marker, parse_verdict
+from pipeline.methods.evol import round as evol
+from pipeline.methods.evol import stub as ev
+from pipeline.methods.evol import stub_checks as evc
+from pipeline.methods.evol.filters import CopiedMarker, OnlyStopWords, SorryShort
+from pipeline.methods.evol.round import INPUT_FORMATS, Templates, _after_marker, parse_verdict
 from pipeline.prompts import load_template
+from pipeline.stub.model import RESPONDERS, Ask, StubBackend
+from pipeline.stub.text import make_task
 from pipeline.types import Example, Request
 
 T = Templates.load()
@@ -29,10 +29,10 @@ DEPTH_OPS = ("add_constraints", "deepen", "concretize", "reasoning")
 ALPACA = (
     "Come up with 20 tasks.\n###\n1. Instruction: Hi.\n1. Input:\n<noinput>\n###\n2. Instruction:"
 )
-UNNATURAL_OUTPUT = load_template("unnatural_output").render(
+UNNATURAL_OUTPUT = load_template("unnatural/output").render(
     instruction="Classify the headline.", input="Rain today", constraints="None."
 )
-UNNATURAL_PARAPHRASE = load_template("unnatural_paraphrase").render(instruction="Say hi.")
+UNNATURAL_PARAPHRASE = load_template("unnatural/paraphrase").render(instruction="Say hi.")
 UNNATURAL_CORE = "Example 1\nInstruction: A.\nInput: B.\nConstraints: None.\n\nExample 2\n"
 
 

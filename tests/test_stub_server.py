@@ -8,14 +8,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pipeline.backends.stub_server import (
-    ServerOptions,
-    StubApp,
-    StubServer,
-    request_from_body,
-    run_server,
-)
 from pipeline.errors import ConfigError
+from pipeline.stub.server import ServerOptions, StubApp, StubServer, request_from_body, run_server
 from pipeline.types import Choice, Completion, Request, Usage
 
 
@@ -246,7 +240,7 @@ def test_base_url_points_at_v1_on_a_free_port():
 
 
 def test_default_app_answers_with_the_stub_backend():
-    pytest.importorskip("pipeline.backends.stub")
+    pytest.importorskip("pipeline.stub.model")
     with StubServer() as s:
         body = {"model": "stub", "prompt": ["p1", "p2"]}
         status, _, payload = call(s, "POST", "/v1/completions", body, {"X-Instructgen-Slot": "1"})

@@ -9,7 +9,7 @@ import urllib.request
 import openai
 import pytest
 
-from pipeline.backends.stub_server import ServerOptions, StubApp, StubServer
+from pipeline.stub.server import ServerOptions, StubApp, StubServer
 from pipeline.types import Choice, Completion, Request, Usage
 
 

@@ -10,10 +10,10 @@ from collections import Counter
 
 import pytest
 
-from pipeline.backends import stub_unnatural as un
-from pipeline.backends.stub import RESPONDERS, StubBackend
-from pipeline.backends.stub_server import StubServer, request_from_body
+from pipeline.methods.unnatural import stub as un
 from pipeline.prompts import load_template
+from pipeline.stub.model import RESPONDERS, StubBackend
+from pipeline.stub.server import StubServer, request_from_body
 from pipeline.types import Request
 
 DEMOS = (
@@ -42,13 +42,13 @@ def core_prompt(demos=DEMOS, next_number=4) -> str:
 
 
 def output_prompt(instruction="Classify the headline.", given="Rain today", constraints="None."):
-    return load_template("unnatural_output").render(
+    return load_template("unnatural/output").render(
         instruction=instruction, input=given, constraints=constraints
     )
 
 
 def paraphrase_prompt(instruction="Tell whether the given sentence is a question.") -> str:
-    return load_template("unnatural_paraphrase").render(instruction=instruction)
+    return load_template("unnatural/paraphrase").render(instruction=instruction)
 
 
 ALPACA = (

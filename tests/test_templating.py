@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import main
+from pipeline.cli.main import main
 from pipeline.errors import InputError
 from pipeline.formats import read_examples
 from pipeline.task_mix import MixOptions, Task, group_tasks, infer_type, mix

@@ -9,14 +9,14 @@ import pytest
 
 from pipeline.config import RunConfig
 from pipeline.errors import InputError
-from pipeline.methods.unnatural import (
+from pipeline.methods.unnatural.core import (
     DuplicatePairs,
     UnnaturalCore,
     build_core_prompt,
     load_demos,
     parse_core,
 )
-from pipeline.methods.unnatural_expand import ReformulationDuplicates, UnnaturalParaphrases
+from pipeline.methods.unnatural.expand import ReformulationDuplicates, UnnaturalParaphrases
 from pipeline.types import Choice, Drop, Example
 from tests.helpers import CountingBackend, Killed, run
 

@@ -12,8 +12,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 from pipeline.backends.base import Backend
-from pipeline.budget import BudgetReached
-from pipeline.cache import RequestCache, key_of
+from pipeline.backends.budget import BudgetReached
+from pipeline.backends.cache import RequestCache, key_of
 from pipeline.errors import BackendError, TransientBackendError
 from pipeline.types import Completion, Request
 

@@ -9,7 +9,7 @@ from pipeline.config import METHOD_DEFAULTS, RunConfig
 
 
 def _stub(config: RunConfig) -> Backend:
-    from pipeline.backends.stub import StubBackend
+    from pipeline.stub.model import StubBackend
 
     return StubBackend(
         malformed_rate=config.stub_malformed_rate,
@@ -20,8 +20,8 @@ def _stub(config: RunConfig) -> Backend:
 
 
 def _openai(config: RunConfig) -> Backend:
-    from pipeline.backends.openai_adapt import SAMPLING
-    from pipeline.backends.openai_backend import OpenAIBackend
+    from pipeline.backends.openai.adapt import SAMPLING
+    from pipeline.backends.openai.backend import OpenAIBackend
 
     return OpenAIBackend(
         config.model,

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import ConfigError
+from pipeline.methods.evol.lineage import Pool, starting_pool
+from pipeline.methods.evol.report import evol_section
 from pipeline.report import svg
 from pipeline.report.content import (
     REFERENCE,
@@ -16,8 +18,6 @@ from pipeline.report.content import (
     lengths_section,
     similarity_section,
 )
-from pipeline.report.evol import Pool, starting_pool
-from pipeline.report.evol_view import evol_section
 from pipeline.report.funnel import cost_section, funnel_section
 from pipeline.report.load import RunData, load_runs
 from pipeline.report.page import count, esc, kpis, note, page, pct, section, table, usd

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from pipeline.report.evol import Pool, lineage
+from pipeline.methods.evol.lineage import Pool, lineage
 from pipeline.report.page import clip, esc, note, section, table
 
 SAMPLE_ROWS = 200

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from pipeline.filters.rouge import RougeIndex
+from pipeline.filters.rouge.index import RougeIndex
 
 EXACT_MAX, SAMPLE = 5_000, 300
 

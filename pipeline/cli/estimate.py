@@ -1,0 +1,107 @@
+"""`instructgen estimate <method>`: the options of `run <method>`, plus --pilot and --json.
+
+Each estimate command is built from its run command, so the two can never disagree on a flag:
+the run command's parameters (with their real Annotated types: cli_run.py postpones its
+annotations) minus the ones that only steer a run's display, plus this command's own."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.cli.options import build_command, command_params
+from pipeline.cli.run import config_from_options, run_app
+
+estimate_app = typer.Typer(
+    help="Requests, tokens, cost and wall time of a run, before it starts.",
+    rich_markup_mode=None,
+)
+Pilot = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        help="First send N real requests of each stage through the run's cache (the run "
+        "reuses them) and estimate from what they measure.",
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the estimate as one JSON object.")]
+RUN_ONLY = ("no_prefect", "quiet")
+
+
+def _estimate_command(run_command: Callable[..., Any], method: str) -> Callable[..., None]:
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    params = [
+        *command_params(run_command, drop=RUN_ONLY),
+        inspect.Parameter("pilot", keyword, default=0, annotation=Pilot),
+        inspect.Parameter("json_output", keyword, default=False, annotation=AsJson),
+    ]
+
+    def body(options: dict[str, Any]) -> None:
+        pilot, as_json = options.pop("pilot"), options.pop("json_output")
+        if "from_" in options:  # run evol-instruct's --from is the config's source
+            options["source"] = options.pop("from_")
+        from pipeline.estimate.cost import estimate
+
+        result = estimate(config_from_options(method, options), pilot=pilot)
+        if as_json:
+            print(json.dumps(result, indent=2))
+        else:
+            show(result)
+
+    name = f"estimate_{method.replace('-', '_')}"
+    return build_command(name, params, body, f"Estimate: {run_command.__doc__ or method}")
+
+
+for _info in run_app.registered_commands:
+    assert _info.name is not None and _info.callback is not None
+    estimate_app.command(_info.name)(_estimate_command(_info.callback, _info.name))
+
+
+def _money(usd: float) -> str:
+    return f"${usd:,.2f}" if usd >= 10 else f"${usd:.4f}"
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+def show(result: dict[str, Any], console: Console | None = None) -> None:
+    """The estimate as a short table and its one-line assumptions."""
+    console = console or Console()
+    price = result["cost"]["price"]
+    unknown = "unknown" in price["source"] and price["input_per_1m"] == 0
+    rows: list[tuple[str, dict[str, float], Callable[[float], str]]] = [
+        ("requests", result["requests"], lambda v: f"{v:,.0f}"),
+        ("prompt tokens", result["tokens"]["prompt"], lambda v: f"{v:,.0f}"),
+        ("completion tokens", result["tokens"]["completion"], lambda v: f"{v:,.0f}"),
+        ("cost (USD)", result["cost"]["usd"], (lambda v: "unknown") if unknown else _money),
+        ("wall time", result["wall_seconds"], _duration),
+    ]
+    table = Table(title=f"estimate: {result['method']} on {result['model']}", box=None)
+    table.add_column("")
+    for name in ("low", "expected", "high"):
+        table.add_column(name, justify="right")
+    from pipeline.estimate.stats import MAX_REQUESTS
+
+    # A scenario whose keep rate falls to nothing before the target has no cost to show.
+    reachable = {s: result["requests"][s] < MAX_REQUESTS for s in ("low", "expected", "high")}
+    for label, values, fmt in rows:
+        cells = (fmt(values[s]) if reachable[s] else "out of reach" for s in reachable)
+        table.add_row(label, *cells)
+    console.print(table)
+    cached = result["in_cache"]
+    if cached["requests"]:
+        console.print(
+            f"in the run's cache already: {cached['requests']:,} answers "
+            f"({_money(cached['usd'])}), not paid again"
+        )
+    console.print(f"assumptions: {result['assumptions']}", soft_wrap=True)

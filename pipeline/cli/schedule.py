@@ -1,0 +1,277 @@
+"""`instructgen schedule <method>|list|pause|resume|delete|run`, `serve` and `merge`: runs on
+a schedule, on a Prefect server, and shards merged after a scale-out.
+
+Each `schedule <method>` command takes every flag of `run <method>` (built from that command's
+signature, so the two never drift apart) plus when to run. Prefect is imported only inside the
+commands: the library stays Prefect-free."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import typer
+
+from pipeline.cli.options import build_command, command_params
+from pipeline.cli.run import (
+    config_from_options,
+    run_evol_instruct,
+    run_self_instruct,
+    run_unnatural,
+)
+from pipeline.engine.session import TASK_ANSWERS
+from pipeline.errors import ConfigError
+
+schedule_app = typer.Typer(
+    help="Run a method on a schedule (needs a Prefect server: PREFECT_API_URL).",
+    rich_markup_mode=None,
+    no_args_is_help=True,
+)
+
+Name = Annotated[str, typer.Option(help="Schedule name (the deployment instructgen/NAME).")]
+Cron = Annotated[str | None, typer.Option(help='Cron expression, e.g. "0 2 * * *".')]
+Timezone = Annotated[str | None, typer.Option(help="IANA time zone of --cron and {date} [UTC].")]
+Interval = Annotated[float | None, typer.Option(help="Run every this many seconds.")]
+Grow = Annotated[
+    int, typer.Option(help="With a fixed --out: each run raises --target by this once reached.")
+]
+SharedLimit = Annotated[
+    str | None,
+    typer.Option(
+        help="Prefect rate limit shared by every run naming it [with --shared-rpm: derived]."
+    ),
+]
+SharedRpm = Annotated[
+    int | None, typer.Option(help="Create or set the shared limit to this many requests/minute.")
+]
+Batch = Annotated[int, typer.Option(help="Answers per Prefect task.")]
+WorkPool = Annotated[
+    str | None, typer.Option(help="Run on this work pool's workers, not `instructgen serve`.")
+]
+
+# (name, annotation, default) of the options a schedule adds to the run command's.
+OPTIONS: list[tuple[str, Any, Any]] = [
+    ("name", Name, inspect.Parameter.empty),
+    ("cron", Cron, None),
+    ("timezone", Timezone, None),
+    ("interval", Interval, None),
+    ("grow", Grow, 0),
+    ("shared_limit", SharedLimit, None),
+    ("shared_rpm", SharedRpm, None),
+    ("batch", Batch, TASK_ANSWERS),
+    ("work_pool", WorkPool, None),
+]
+RUN_ONLY = ("no_prefect", "quiet")  # steer one interactive run; meaningless on a schedule
+PATHS = ("out", "seeds", "demos", "source", "prices_file")
+NAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
+def schedule_command(method: str, run_fn: Callable[..., None]) -> Callable[..., None]:
+    """A command taking `run_fn`'s options (but --no-prefect, --quiet) plus OPTIONS."""
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    params = [inspect.Parameter(n, keyword, annotation=a, default=d) for n, a, d in OPTIONS]
+    params += command_params(run_fn, drop=RUN_ONLY)
+    doc = (
+        f"Schedule `run {method}`: create or update.\n\nEvery flag of `instructgen run "
+        f"{method}`, plus when. Paths may hold {{date}}, {{yesterday}}, {{time}}, {{name}}, "
+        "{shard}: filled in when a run starts."
+    )
+    name = f"schedule_{method.replace('-', '_')}"
+    return build_command(name, params, lambda options: _schedule(method, options), doc)
+
+
+for _method, _run_fn in (
+    ("self-instruct", run_self_instruct),
+    ("unnatural", run_unnatural),
+    ("evol-instruct", run_evol_instruct),
+):
+    schedule_app.command(_method)(schedule_command(_method, _run_fn))
+
+
+def _check_schedule(when: dict[str, Any], config: dict[str, Any]) -> None:
+    if not NAME_RULE.fullmatch(when["name"]):
+        raise ConfigError(
+            f"--name {when['name']!r}: use letters, digits, '.', '_' and '-', e.g. nightly-si"
+        )
+    if when["cron"] is not None and when["interval"] is not None:
+        raise ConfigError("give --cron or --interval, not both")
+    if when["interval"] is not None and when["interval"] <= 0:
+        raise ConfigError(f"--interval must be positive seconds, got {when['interval']:g}")
+    if when["batch"] < 1:
+        raise ConfigError(f"--batch must be at least 1, got {when['batch']}")
+    if when["grow"] < 0:
+        raise ConfigError(f"--grow must not be negative, got {when['grow']}")
+    parts = urlsplit(config.get("base_url") or "")
+    if parts.username or parts.password:
+        raise ConfigError(
+            "--base-url holds credentials, which the Prefect server would store; "
+            "put the key in an environment variable named by --api-key-env"
+        )
+
+
+def _absolute_paths(config: dict[str, Any]) -> dict[str, Any]:
+    """Runs start in another process and folder (serve, a worker): paths are made absolute."""
+    return {
+        k: str(Path(v).expanduser().absolute()) if k in PATHS and v else v
+        for k, v in config.items()
+    }
+
+
+def _check_paths(method: str, config: dict[str, Any], grow: int) -> None:
+    from flows.scheduled import is_template, template_fields
+
+    templated = is_template(config)
+    if grow and (templated or method == "evol-instruct"):
+        raise ConfigError(
+            "--grow continues one run directory to a higher --target: it needs a fixed --out "
+            "and a method with a target (self-instruct, unnatural)"
+        )
+    for key in ("seeds", "demos", "prices_file"):
+        value = config.get(key)
+        flag = "--" + key.replace("_", "-")
+        if value and not template_fields(value, flag) and not Path(value).is_file():
+            raise ConfigError(f"{flag} {value}: no such file; pass an existing file")
+
+
+def _schedule(method: str, options: dict[str, Any]) -> None:
+    when = {name: options.pop(name) for name, _, _ in OPTIONS}
+    if "from_" in options:
+        options["source"] = options.pop("from_")
+    config = _absolute_paths(config_from_options(method, options).to_dict())
+    _check_schedule(when, config)
+    _check_paths(method, config, when["grow"])
+
+    from flows import deploy
+    from flows.limits import check_rate_limit, default_limit_name, set_rate_limit
+
+    rate_limit = when["shared_limit"]
+    if when["shared_rpm"] is not None:
+        rate_limit = rate_limit or default_limit_name(config["backend"], config["model"])
+    kept = ("name", "batch", "cron", "interval", "timezone", "grow", "work_pool")
+    spec = deploy.ScheduleSpec(
+        method=method, config=config, rate_limit=rate_limit, **{k: when[k] for k in kept}
+    )
+    spec.schedules()  # a bad cron or time zone fails before the server is asked anything
+
+    async def create() -> Any:
+        with deploy.reaching_server():
+            if when["shared_rpm"] is not None:
+                await set_rate_limit(rate_limit, when["shared_rpm"])
+            elif rate_limit:
+                await check_rate_limit(rate_limit)
+        await deploy.apply(spec)
+        return await deploy.read(spec.name)
+
+    row = deploy.describe(asyncio.run(create()))
+    print(f"scheduled {row['name']}: {method}, {row['schedule']}, {row['state']}, out {row['out']}")
+    print(_next_step(row))
+
+
+def _next_step(row: dict[str, str]) -> str:
+    name = row["name"]
+    if row["state"] == "paused":
+        return f"it stays paused: `instructgen schedule resume {name}` lets it fire"
+    if row["schedule"] == "on demand":
+        return f"no schedule: start runs with `instructgen schedule run {name}`"
+    if row["runs on"].startswith("work pool"):
+        pool = row["runs on"].removeprefix("work pool ")
+        return f"runs when due on workers of the pool: `prefect worker start --pool {pool}`"
+    return "runs when due while `instructgen serve` is running"
+
+
+@schedule_app.command("list")
+def schedule_list() -> None:
+    """List our schedules: method, when, state, run directory, where they run."""
+    from flows import deploy
+
+    rows = [deploy.describe(d) for d in asyncio.run(deploy.list_all())]
+    if not rows:
+        print("no schedules; make one: instructgen schedule self-instruct --name NAME --cron ...")
+        return
+    columns = list(rows[0])
+    widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in columns}
+    for row in [{c: c.upper() for c in columns}, *rows]:
+        print("  ".join(row[c].ljust(widths[c]) for c in columns).rstrip())
+
+
+def _set_paused(name: str, paused: bool) -> None:
+    from flows import deploy
+
+    asyncio.run(deploy.set_paused(name, paused))
+    print(f"{'paused' if paused else 'resumed'} {name}")
+
+
+@schedule_app.command("pause")
+def schedule_pause(name: Annotated[str, typer.Argument(help="Schedule name.")]) -> None:
+    """Stop a schedule from firing; its run directory and settings stay."""
+    _set_paused(name, True)
+
+
+@schedule_app.command("resume")
+def schedule_resume(name: Annotated[str, typer.Argument(help="Schedule name.")]) -> None:
+    """Let a paused schedule fire again."""
+    _set_paused(name, False)
+
+
+@schedule_app.command("delete")
+def schedule_delete(name: Annotated[str, typer.Argument(help="Schedule name.")]) -> None:
+    """Delete a schedule (its run directories are kept)."""
+    from flows import deploy
+
+    asyncio.run(deploy.delete(name))
+    print(f"deleted {name}")
+
+
+@schedule_app.command("run")
+def schedule_run(
+    name: Annotated[str, typer.Argument(help="Schedule name.")],
+    shards: Annotated[
+        int, typer.Option(help="Start this many runs, shard 0..N-1 ({shard} in paths).")
+    ] = 1,
+) -> None:
+    """Start a schedule's run now, or N shard runs of it at once."""
+    if shards < 1:
+        raise ConfigError(f"--shards must be at least 1, got {shards}")
+    from flows import deploy
+
+    for run in asyncio.run(deploy.start_now(name, shards)):
+        print(f"started {run.name} ({run.id})")
+
+
+def serve(
+    refresh: Annotated[
+        float, typer.Option(help="Seconds between looks for schedules made meanwhile.")
+    ] = 30.0,
+    limit: Annotated[int | None, typer.Option(help="Runs at once at most [no limit].")] = None,
+) -> None:
+    """Run our schedules' runs when they are due, until Ctrl-C (Prefect's serve)."""
+    from flows import deploy
+
+    deploy.api_url()
+    # Ctrl-C stops it, SIGTERM too (Prefect's runner stops gracefully). Runs in progress are
+    # cancelled; their answers stay in their run directory's cache for the next run there.
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(deploy.serve(refresh, limit))
+    print("stopped serving; schedules stay active: runs due meanwhile wait for the next serve")
+
+
+def merge(
+    runs: Annotated[list[Path], typer.Argument(help="Run directories (shards), in this order.")],
+    out: Annotated[Path, typer.Option(help="Folder for the merged files.")],
+    target: Annotated[int | None, typer.Option(help="Keep at most this many.")] = None,
+) -> None:
+    """Merge shard runs with one ROUGE-L pass over their union, in a fixed order."""
+    from pipeline.engine.merge import merge_runs
+
+    stats = merge_runs(runs, out, target)
+    funnel = stats["funnel"]
+    print(
+        f"merged {len(runs)} runs: {funnel['kept']} kept of {funnel['generated']}, "
+        f"{funnel['dropped_total']} dropped as too similar across shards; files in {out}"
+    )

@@ -1,0 +1,1 @@
+"""The method-agnostic core: request order, the judge, stages, the session."""

@@ -1,0 +1,170 @@
+"""The judge: parse, filter, gate and record answers, strictly in slot order.
+
+It holds everything a decision depends on (the ROUGE pool, the kept list, the funnel), so it
+can run in this process or in a worker process of its own (pipeline/judge_process.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pipeline.engine.stats import Stats
+from pipeline.errors import InstructgenError
+from pipeline.filters.base import Filter
+from pipeline.filters.rouge.index import GateDecision, RougeIndex
+from pipeline.store import RunDir
+from pipeline.types import Choice, Completion, Drop, Example, Request
+
+Check = Callable[[Example], str | None]
+
+# Stop paying when this many answers in a row yielded nothing: the model ignores the format.
+BARREN_LIMIT = 25
+# The decision for every survivor of a stage that has no ROUGE gate.
+PASS = GateDecision(True, 0.0, [], 0.0)
+
+
+class Method(Protocol):
+    name: str
+
+    @property
+    def expected_kept_per_request(self) -> float: ...
+
+    def plan(self, slot: int) -> Request: ...
+
+    def parse(self, slot: int, choice: Choice) -> list[Example | Drop]: ...
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the loop and the progress bar need to know after each batch."""
+
+    used: int = 0
+    kept: int = 0
+    requests: int = 0
+    tokens: int = 0
+
+
+def split_reason(reason: str) -> tuple[str, str]:
+    """Filters say 'category: detail'; stats count the category."""
+    category, _, detail = reason.partition(": ")
+    return category, detail
+
+
+class Judge:
+    def __init__(
+        self,
+        method: Method,
+        filters: list[Filter],
+        gate: RougeIndex | None,
+        target: int,
+        gate_text: Callable[[Example], str] | None = None,
+    ):
+        self.method, self.filters, self.gate, self.target = method, filters, gate, target
+        # What the ROUGE-L gate compares: the instruction, unless the method says otherwise.
+        self.gate_text = gate_text or _instruction
+        self.kept: list[Example] = []
+        self.drops: list[Drop] = []
+        self.stats = Stats()
+        self._barren = 0
+
+    def take(self, answers: list[tuple[int, Completion]]) -> Progress:
+        """Judge consecutive answers; `used` says how many were read before the target."""
+        if len(self.kept) >= self.target:
+            return self.progress(0)
+        items: list[Example | Drop] = []
+        starts = []
+        for slot, completion in answers:
+            starts.append(len(items))
+            for choice in sorted(completion.choices, key=lambda c: c.index):
+                items.extend(self.method.parse(slot, choice))
+            if not completion.choices:
+                items.append(Drop("parse", "empty_response", "no choices", meta={"slot": slot}))
+        kept_before = len(self.kept)
+        end, reached = self._settle(items)
+        # Answers past the point where the target was reached stay unused, as if never read.
+        used = sum(start < end for start in starts) if reached else len(answers)
+        for _, completion in answers[:used]:
+            self.stats.count_completion(completion)
+        self._barren = 0 if len(self.kept) > kept_before else self._barren + used
+        if self._barren >= BARREN_LIMIT and not self.kept:
+            raise InstructgenError(
+                f"no task kept from the first {BARREN_LIMIT} answers: the model does not follow "
+                "the prompt's format; see removed.jsonl, or try another --model / --api"
+            )
+        return self.progress(used)
+
+    def progress(self, used: int = 0) -> Progress:
+        s = self.stats
+        return Progress(used, len(self.kept), s.requests, s.prompt_tokens + s.completion_tokens)
+
+    def write(self, run_dir: str, extra: dict[str, Any]) -> dict[str, Any]:
+        """Write every output file; returns the stats as written."""
+        stats = {**self.stats.to_dict(), **extra}
+        RunDir(run_dir).write_outputs(self.kept, self.drops, stats)
+        return stats
+
+    def results(self) -> tuple[list[Example], list[Drop], dict[str, Any]]:
+        """What a later stage builds on: kept, dropped and the stats so far."""
+        return list(self.kept), list(self.drops), self.stats.to_dict()
+
+    def _settle(self, items: list[Example | Drop]) -> tuple[int, bool]:
+        """Filter, gate and record items in order, stopping exactly at the target.
+
+        Returns how many items were recorded and whether the target was reached."""
+        checks = [(f.name, f.check) for f in self.filters]
+        verdicts: list[Drop | None] = [
+            item if isinstance(item, Drop) else _first_failure(checks, item) for item in items
+        ]
+        survivors = [i for i, v in enumerate(verdicts) if v is None]
+        room = self.target - len(self.kept)
+        if self.gate is None:
+            decisions = [PASS] * min(len(survivors), room)
+        else:
+            texts = [self.gate_text(items[i]) for i in survivors]
+            decisions = self.gate.gate(texts, limit=room)
+        # The gate stops at the target; items after that point are not counted at all, so the
+        # same items are judged afresh when a later run raises the target.
+        reached = len(self.kept) + sum(d.kept for d in decisions) >= self.target
+        end = survivors[len(decisions) - 1] + 1 if reached and decisions else len(items)
+        # Survivors get the gate's decisions in order; every survivor before `end` has one.
+        pending = iter(decisions)
+        for i in range(end):
+            verdict = verdicts[i]
+            self._record(items[i], verdict, next(pending) if verdict is None else None)
+        return end, reached
+
+    def _record(self, item: Example | Drop, verdict: Drop | None, decision: Any) -> None:
+        if verdict is not None:
+            self.stats.count_drop(verdict.filter, verdict.reason)
+            self.drops.append(verdict)
+        elif decision is PASS:
+            self.stats.count_kept()
+            self.kept.append(item)
+        elif decision.kept:
+            self.stats.count_kept()
+            self.kept.append(_with_similarity(item, decision))
+        else:
+            text, score = decision.most_similar[0]
+            self.stats.count_drop("rouge", "too_similar")
+            self.drops.append(Drop("rouge", "too_similar", f"{score:.6f} vs {text!r}", item))
+
+
+def _instruction(example: Example) -> str:
+    return example.instruction
+
+
+def _first_failure(checks: list[tuple[str, Check]], example: Example) -> Drop | None:
+    for name, check in checks:
+        reason = check(example)
+        if reason is not None:
+            category, detail = split_reason(reason)
+            return Drop(name, category, detail, example=example)
+    return None
+
+
+def _with_similarity(item: Example, decision: GateDecision) -> Example:
+    """Alpaca stores each kept task's 10 nearest pool instructions and its mean similarity."""
+    similar = [[text, round(score, 6)] for text, score in decision.most_similar]
+    meta = {**item.meta, "most_similar": similar, "avg_similarity": round(decision.mean_score, 6)}
+    return Example(item.instruction, item.input, item.output, item.id, item.method, meta)

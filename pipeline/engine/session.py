@@ -1,0 +1,257 @@
+"""A run from config to files: open the run directory, wire the backend stack, write outputs.
+
+A method's recipe (pipeline/recipes.py) gives its stages; the session runs them in order, each
+as a Generation with its own judge. Used by the CLI directly and by the Prefect flows."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline.backends.base import Backend
+from pipeline.backends.budget import Budget, BudgetedBackend
+from pipeline.backends.cache import RequestCache
+from pipeline.backends.cached import PATIENCE, CachedBackend
+from pipeline.backends.ratelimit import RateLimitedBackend
+from pipeline.backends.registry import make_backend
+from pipeline.backends.retry import RetryingBackend, RetryPolicy
+from pipeline.backends.shared_limit import current_wrapper
+from pipeline.config import RunConfig
+from pipeline.engine.judge_process import JudgeProcess, LocalJudge
+from pipeline.engine.runner import AsyncJudge, Generation
+from pipeline.engine.stages import NO_TARGET, Recipe, StageResult, StageSpec
+from pipeline.methods.self_instruct.recipe import RECIPES
+from pipeline.prices import Price, price_for
+from pipeline.report.build import write_report
+from pipeline.store import CACHE_FILE, RunDir
+
+# Answers per advance() call, as run_session takes them: judging in steps of 1,000 made a
+# 10K-request stub run 0.3-2 s slower (measured).
+STEP = 256
+# Answers per Prefect task (flows/): every task run costs the Prefect server ~25 ms of CPU on
+# the cores the judge needs; a task still advances in STEPs.
+TASK_ANSWERS = 1024
+
+
+def _judge(spec: StageSpec) -> AsyncJudge:
+    if spec.in_process:
+        return LocalJudge(spec.judge_factory(*spec.judge_args))
+    return JudgeProcess(spec.judge_factory, *spec.judge_args)
+
+
+@dataclass
+class Session:
+    config: RunConfig
+    recipe: Recipe
+    run_dir: RunDir
+    cache: RequestCache
+    cached: CachedBackend
+    retry: RetryingBackend
+    resumed: bool
+    budget: Budget
+    on_progress: Callable[[Session], None] | None = None
+    started: float = field(default_factory=time.monotonic)
+    done: list[StageResult] = field(default_factory=list)
+    complete: bool = False
+    _finished: list[Generation] = field(default_factory=list)
+    _last_checkpoint: float = field(default_factory=time.monotonic)
+
+    @classmethod
+    def open(
+        cls,
+        config: RunConfig,
+        backend: Backend | None = None,
+        policy: RetryPolicy | None = None,
+        on_progress: Callable[[Session], None] | None = None,
+        wrap: Callable[[Backend], Backend] | None = None,
+    ) -> Session:
+        """Check everything a run needs before the first request is sent."""
+        recipe = RECIPES[config.method](config)
+        fingerprint = config.fingerprint(**recipe.fingerprint_parts())
+        model = backend if backend is not None else make_backend(config)
+        inner = model
+        if config.rpm or config.tpm:
+            # Below the retry policy: every attempt counts against the provider's limits.
+            inner = RateLimitedBackend(inner, rpm=config.rpm, tpm=config.tpm)
+        wrap = wrap or current_wrapper()
+        if wrap is not None:
+            # A limit shared with other runs: under the retries (each attempt takes a slot),
+            # above nothing else (cached answers take none).
+            inner = wrap(inner)
+        run_dir = RunDir(config.out)
+        resumed = run_dir.open(config, fingerprint, record=False)
+        try:
+            cache = RequestCache(run_dir.file(CACHE_FILE))
+            run_dir.record(config, fingerprint)  # only once the whole folder is usable
+        except BaseException:
+            run_dir.close()
+            raise
+        retry = RetryingBackend(inner, policy or RetryPolicy(max_attempts=config.max_attempts))
+        budget = open_budget(config, cache)
+        cached = CachedBackend(
+            BudgetedBackend(retry, budget),
+            cache,
+            # An in-process stub costs nothing and cannot lose an answer on its way back.
+            mark=config.backend != "stub",
+            recover=getattr(model, "recover", None) if config.store else None,
+            # Paid in the session that was killed, but not yet counted anywhere.
+            on_recovered=budget.settle_earlier,
+            # An answer still in the making when the last session stopped: waited for a while.
+            patience=min(config.timeout, PATIENCE),
+        )
+        session = cls(config, recipe, run_dir, cache, cached, retry, resumed, budget, on_progress)
+        session._start_stage()
+        # Everything built so far lives for the whole run: out of the collector's sight, so a
+        # full collection cannot stall the loop for 50-250 ms while answers wait to be committed
+        # (measured; an answer received but not committed is paid twice after a kill).
+        gc.collect()
+        gc.freeze()  # undone in aclose(): a long-lived process (serve) must not keep garbage
+        return session
+
+    @property
+    def stage(self) -> str:
+        return self.generation.name
+
+    def _report(self, generation: Generation) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self)
+
+    def _start_stage(self) -> None:
+        spec = self.recipe.stage(len(self.done), self.done)
+        self.stage_spent_before = self.budget.spent
+        self.generation = Generation(
+            method=spec.method,
+            backend=self.cached,
+            judge=_judge(spec),
+            target=spec.target,
+            concurrency=self.config.concurrency,
+            max_requests=spec.max_requests,
+            on_progress=self._report if self.on_progress else None,
+            name=spec.name,
+        )
+
+    async def advance(self, answers: int) -> bool:
+        """Judge up to `answers` answers of the current stage, STEP at a time; True once the
+        last stage is done. Returns early when the stage ends, so a caller (a Prefect task per
+        stage) never runs into the next one. The outputs are written every checkpoint_seconds."""
+        stage = self.stage
+        while True:
+            step = min(answers, STEP)
+            finished = await self._step(step)
+            answers -= step
+            if finished or answers <= 0 or self.stage != stage:
+                return finished
+
+    async def _step(self, answers: int) -> bool:
+        g = self.generation
+        finished = await g.advance(answers)
+        if finished:
+            # Requests already on the wire are paid for: let them land in the cache for a later
+            # run with a higher target, but send nothing new.
+            await g.abandon(grace=self.config.timeout)
+        more = len(self.done) + 1 < len(self.recipe.stages)
+        if finished and more and g.stopped != "budget":
+            self.done.append(StageResult(g.name, *await g.judge.results()))
+            self._finished.append(g)
+            await g.judge.aclose()
+            self._start_stage()
+            finished = False
+        self.complete = finished
+        if time.monotonic() - self._last_checkpoint >= self.config.checkpoint_seconds:
+            await self.write()
+        return finished
+
+    def _session_stats(self) -> dict[str, Any]:
+        stages = [*self._finished, self.generation]
+        wall = time.monotonic() - self.started
+        answers = sum(g.progress.requests for g in stages)
+        # The first stage decides why a run ended (its target, or --max-requests); the later
+        # stages always run to the end of their lists.
+        stopped = stages[0].stopped if self.complete or len(stages) == 1 else ""
+        if self.complete and stages[0].target == NO_TARGET:
+            stopped = "done"  # a recipe of map stages only: every list was worked through
+        if any(g.stopped == "budget" for g in stages):
+            stopped = "budget"
+        return {
+            "target": self.config.target,
+            "stopped": stopped or "interrupted",
+            "cost": self._cost(),
+            "session": {
+                "resumed": self.resumed,
+                "requests_sent": self.cached.sent,
+                "cache_hits": self.cached.hits,
+                "answered_unused": sum(g.unused for g in stages),
+                # Sent by the last session, never answered: paid again unless recovered.
+                "in_flight_at_last_stop": self.cached.in_flight_at_stop,
+                "recovered": self.cached.recovered,
+                "retries": self.retry.retries,
+                "wall_seconds": round(wall, 3),
+                "answers_per_second": round(answers / wall, 2) if wall > 0 else 0.0,
+            },
+        }
+
+    def _cost(self) -> dict[str, Any]:
+        b, price = self.budget, price_for(self.config)
+        return {
+            "usd": round(b.spent, 6),
+            "usd_this_session": round(b.spent - b.spent_before, 6),
+            "max_cost": self.config.max_cost,
+            "price": {
+                "input_per_1m": price.input,
+                "output_per_1m": price.output,
+                "source": price.source,
+            },
+        }
+
+    async def write(self) -> dict[str, Any]:
+        """Write every output file atomically; returns the stats as written. The HTML report
+        is written once the run is over (it takes seconds at 50K examples, not for checkpoints)."""
+        extra = self._session_stats()
+        stats = await self.recipe.write(self.run_dir, self.done, self.generation, extra)
+        if self.complete:
+            write_report(self.run_dir.path)
+        self._last_checkpoint = time.monotonic()
+        return stats
+
+    async def aclose(self) -> None:
+        """Close the judge, connections, the cache and the directory lock."""
+        try:
+            await self.generation.judge.aclose()
+            await self.retry.aclose()
+        finally:
+            gc.unfreeze()
+            with contextlib.suppress(sqlite3.Error):  # a tidy cache is nice, not needed
+                self.cache.tidy()
+            self.cache.close()
+            self.run_dir.close()
+
+
+def open_budget(config: RunConfig, cache: RequestCache) -> Budget:
+    """The budget with what the run directory's earlier sessions already paid."""
+    prices = {}
+
+    def price_of(model: str) -> Price:
+        if model not in prices:
+            prices[model] = price_for(config, model)
+        return prices[model]
+
+    spent = sum(price_of(m).cost(*tokens) for m, tokens in cache.usage_by_model().items())
+    return Budget(price_of, config.max_cost, spent)
+
+
+async def run_session(session: Session, batch: int = STEP) -> dict[str, Any]:
+    """Drive a session to the end without Prefect; outputs are written even on failure."""
+    try:
+        while not await session.advance(batch):
+            pass
+    finally:
+        try:
+            stats = await session.write()
+        finally:
+            await session.aclose()
+    return stats

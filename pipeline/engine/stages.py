@@ -1,0 +1,95 @@
+"""The parts every method's recipe is made of: a stage's spec, a finished stage's result.
+
+A stage is a Method (plan/parse) with its own judge: a first stage may generate until a target,
+a later stage maps over what the stages before kept, one request per item (or a few per request).
+The session runs the stages in order; every request of every stage goes through the one cache,
+so a re-run replays the finished stages for free and continues the unfinished one."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pipeline.engine.judge import Judge, Method
+from pipeline.engine.runner import AsyncJudge
+from pipeline.engine.stats import Stats
+from pipeline.store import RunDir
+from pipeline.types import Drop, Example
+
+# A map stage ends when every item is answered, never on a count of kept examples.
+NO_TARGET = sys.maxsize
+
+
+@dataclass
+class StageSpec:
+    """What the session needs to run a stage. `judge_factory(*judge_args)` builds its judge,
+    in a worker process when `in_process` is False (it must then be picklable)."""
+
+    name: str
+    method: Method
+    judge_factory: Any
+    judge_args: tuple
+    target: int = NO_TARGET
+    max_requests: int | None = None
+    in_process: bool = True
+
+
+@dataclass
+class StageResult:
+    name: str
+    kept: list[Example]
+    drops: list[Drop]
+    stats: dict[str, Any]
+
+
+class Recipe(Protocol):
+    stages: tuple[str, ...]
+
+    def fingerprint_parts(self) -> dict[str, str]: ...
+
+    def stage(self, index: int, done: list[StageResult]) -> StageSpec: ...
+
+    async def write(
+        self, run_dir: RunDir, done: list[StageResult], current: Current, extra: dict[str, Any]
+    ) -> dict[str, Any]: ...
+
+
+class Current(Protocol):
+    """The stage running now (or the last one, finished)."""
+
+    name: str
+    judge: AsyncJudge
+
+
+def build_map_judge(method: Method, filters: list) -> Judge:
+    return Judge(method, filters, None, NO_TARGET)
+
+
+def combined_stats(
+    results: list[StageResult], kept: int, fresh: set[str], complete: bool
+) -> dict[str, Any]:
+    """One funnel over the stages: each item is counted once, as kept or as dropped by the stage
+    that dropped it, so generated = kept + dropped. Stages in `fresh` judge new items; the others
+    judge again what an earlier stage kept. Until the last stage is done, items still waiting
+    for a stage are left out of `generated`."""
+    total = Stats()
+    for r in results:
+        funnel = r.stats["funnel"]
+        if r.name in fresh:
+            total.generated += funnel["generated"]
+        for name, reasons in funnel["dropped"].items():
+            for reason, n in reasons.items():
+                total.dropped[name][reason] = total.dropped[name].get(reason, 0) + n
+        req, tok = r.stats["requests"], r.stats["tokens"]
+        total.requests += req["total"]
+        total.requests_cached += req["from_cache"]
+        total.choices += req["choices"]
+        total.prompt_tokens += tok["prompt"]
+        total.completion_tokens += tok["completion"]
+    total.kept = kept
+    if not complete:
+        total.generated = total.dropped_total + kept
+    out = total.to_dict()
+    out["stages"] = {r.name: r.stats for r in results}
+    return out

@@ -1,0 +1,1 @@
+"""The exact, fast ROUGE-L index: rouge-score's F-measure with LCS in native code."""

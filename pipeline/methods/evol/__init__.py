@@ -1,0 +1,1 @@
+"""Evol-Instruct (WizardLM): rounds of rewriting with elimination."""

@@ -1,0 +1,1 @@
+"""Self-Instruct as Stanford Alpaca ran it."""

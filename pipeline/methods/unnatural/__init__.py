@@ -1,0 +1,1 @@
+"""Unnatural Instructions: core examples, outputs, reformulations."""

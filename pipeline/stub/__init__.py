@@ -1,0 +1,1 @@
+"""The offline stub model: its text machinery, task families and HTTP server."""
