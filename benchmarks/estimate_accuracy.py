@@ -23,6 +23,7 @@ from typing import Any
 from pipeline.config import RunConfig
 from pipeline.engine.session import Session, run_session
 from pipeline.estimate.cost import estimate
+from pipeline.methods import make_config
 from pipeline.prices import price_for
 
 PRICES = {"price_in": 0.15, "price_out": 0.60}
@@ -82,7 +83,7 @@ def _print(title: str, est: dict[str, Any], stats: dict[str, Any], spent: float,
 
 def bench(method: str, options: dict, seed: int, pilot: int, tmp: Path, detail: bool) -> list:
     out = tmp / f"{method}-{seed}-{'-'.join(f'{k}{v}' for k, v in options.items())}"
-    config = RunConfig(out=str(out), method=method, seed=seed, **PRICES, **options)
+    config = make_config(out=str(out), method=method, seed=seed, **PRICES, **options)
     prior = estimate(config)
     assert not out.exists(), "an estimate without --pilot writes nothing"
     piloted = estimate(config, pilot=pilot)

@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import RunConfig
 from pipeline.engine.session import Session, run_session
+from pipeline.methods import make_config
 from pipeline.report.build import write_report
 from pipeline.report.load import load_run
 
@@ -29,7 +29,7 @@ BASE = {"self-instruct": {"target": 2000}, "unnatural": {"target": 500}, "evol-i
 
 
 def stub_run(out: Path, method: str) -> None:
-    config = RunConfig(out=str(out), method=method, backend="stub", **BASE[method])
+    config = make_config(out=str(out), method=method, backend="stub", **BASE[method])
     asyncio.run(run_session(Session.open(config)))
 
 

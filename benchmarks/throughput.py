@@ -31,6 +31,7 @@ import openai
 
 from pipeline.config import RunConfig
 from pipeline.engine.session import STEP, Session
+from pipeline.methods import make_config
 from pipeline.methods.self_instruct.generate import SelfInstruct
 from pipeline.seeds import load_seeds
 
@@ -62,7 +63,7 @@ def cpu_of(pid: int) -> float:
 
 
 def _config(tmp: str, answers: int, concurrency: int, **backend) -> RunConfig:
-    return RunConfig(
+    return make_config(
         out=str(Path(tmp) / "run"),
         target=10**9,
         max_requests=answers,
@@ -112,7 +113,7 @@ async def _drive(session: Session) -> tuple[dict, float]:
 
 async def bare_loop(base_url: str, requests: int, concurrency: int) -> float:
     """The same chat requests through the SDK alone: no cache, no parsing, no filters."""
-    cfg = RunConfig(out="unused", model="stub")
+    cfg = make_config(out="unused", model="stub")
     method = SelfInstruct(load_seeds(), cfg)
     plans = [method.plan(i) for i in range(requests)]
     client = openai.AsyncOpenAI(base_url=base_url, api_key="none", max_retries=0, timeout=60)

@@ -1,5 +1,5 @@
 """The flow that deployments run: resolve the run's paths and target, then run the method's
-own flow (flows/registry.py) as a subflow, so a scheduled run is the same flow, tasks and
+own flow (flows/method.py) as a subflow, so a scheduled run is the same flow, tasks and
 files as `instructgen run`.
 
 Paths may hold template fields, filled when the flow run starts from its scheduled time in the
@@ -20,12 +20,11 @@ from prefect import flow
 from prefect.runtime import deployment, flow_run
 
 from flows.common import DEFAULT_BATCH
-from flows.registry import flow_for
+from flows.method import flow_for
+from pipeline import methods
 from pipeline.errors import ConfigError
 from pipeline.store import RUN_FILE, STATS
 
-# Settings that name files or folders: the ones a template may vary.
-PATH_FIELDS = ("out", "source", "seeds", "demos")
 TEMPLATE_FIELDS = ("date", "yesterday", "time", "name", "shard")
 FLOW_NAME = "instructgen"
 
@@ -48,13 +47,16 @@ def template_fields(text: str, flag: str = "path") -> list[str]:
     return fields
 
 
+def path_fields(config: dict[str, Any]) -> dict[str, str]:
+    """The settings that name files or folders (the ones a template may vary), by flag."""
+    options = methods.get(config.get("method", "self-instruct")).options
+    return {"out": "--out", **{name: options.flag(name) for name in options.paths()}}
+
+
 def is_template(config: dict[str, Any]) -> bool:
     """Whether any path of the config varies from run to run."""
-    return any(template_fields(str(config[f]), _flag(f)) for f in PATH_FIELDS if config.get(f))
-
-
-def _flag(key: str) -> str:
-    return "--from" if key == "source" else f"--{key}"
+    paths = path_fields(config).items()
+    return any(template_fields(str(config[f]), flag) for f, flag in paths if config.get(f))
 
 
 def zone(name: str) -> ZoneInfo:
@@ -79,9 +81,9 @@ def template_values(when: dt.datetime, timezone: str, name: str, shard: int) -> 
 def render(config: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
     """The config with every path's template fields filled in."""
     rendered = dict(config)
-    for key in PATH_FIELDS:
+    for key, flag in path_fields(config).items():
         if config.get(key):
-            template_fields(str(config[key]), _flag(key))  # refuses unknown fields
+            template_fields(str(config[key]), flag)  # refuses unknown fields
             rendered[key] = str(config[key]).format_map(values)
     return rendered
 
@@ -124,13 +126,14 @@ async def scheduled_run(
 ) -> dict[str, Any]:
     """Run `method` on `config` with its template fields resolved for this flow run."""
     name = deployment.name or FLOW_NAME
+    config = {**config, "method": method}
     resolved = resolve(config, flow_run.scheduled_start_time, timezone, name, shard, grow)
     print(f"{method}: run directory {resolved['out']}, target {resolved['target']}")
     method_flow = flow_for(method)
     if not rate_limit:
-        return await method_flow(resolved, batch)
+        return await method_flow(method, resolved, batch)
     from flows.limits import prefect_acquire
     from pipeline.backends.shared_limit import shared_limit
 
     with shared_limit(await prefect_acquire(rate_limit)):
-        return await method_flow(resolved, batch)
+        return await method_flow(method, resolved, batch)

@@ -1,146 +1,86 @@
-"""Run configuration: validated when built, fingerprinted so an unsafe resume is refused."""
+"""Run configuration: the settings every method shares, and the method's own options
+(pipeline/options.py); validated when built, fingerprinted so an unsafe resume is refused."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+import dataclasses
+from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.errors import ConfigError
+from pipeline.options import MethodOptions
 from pipeline.types import content_hash
 
 BACKENDS = ("stub", "openai")
 APIS = ("chat", "completions")
-METHODS = ("self-instruct", "unnatural", "evol-instruct")
 
-# Sampling defaults per method, used where the user gave none: Alpaca's request for Self-Instruct;
-# nucleus sampling with top_p 0.99 for Unnatural Instructions' core examples (their paper).
-METHOD_DEFAULTS: dict[str, dict[str, float | int]] = {
-    "self-instruct": {"temperature": 1.0, "top_p": 1.0, "max_tokens": 3072},
-    "unnatural": {"temperature": 1.0, "top_p": 0.99, "max_tokens": 1024},
-    # The WizardLM authors' requests: temperature 1, top_p 0.95, max_tokens 2048.
-    "evol-instruct": {"temperature": 1.0, "top_p": 0.95, "max_tokens": 2048},
-}
-# Settings only one method reads: another method's runs leave them out of their fingerprint.
-METHOD_FIELDS = {
-    "self-instruct": frozenset(
-        {"seeds", "seeds_format", "seeds_map", "num_prompt_instructions", "num_tasks"}
-    ),
-    "unnatural": frozenset({"demos", "paraphrases", "output_max_tokens"}),
-    "evol-instruct": frozenset(
-        {
-            "source",
-            "from_format",
-            "from_map",
-            "limit",
-            "sample",
-            "rounds",
-            "operations",
-            "equality_check",
-            "answer_model",
-            "answer_max_tokens",
-        }
-    ),
-}
-# Added after run directories were made without them: left out of the identity while unset, so
-# those directories still resume (what they read is in the fingerprint through its content).
-UNSET_OMITTED = frozenset({"seeds_format", "seeds_map", "from_format", "from_map"})
 
-# Settings that change how fast or how far a run goes, never what a request or a decision is:
-# they stay out of the fingerprint, so a run can be resumed with more concurrency or a new target.
-RUNTIME_FIELDS = frozenset(
-    {
-        "out",
-        "target",
-        "concurrency",
-        "max_attempts",
-        "timeout",
-        "api_key_env",
-        "base_url",
-        "max_requests",
-        "checkpoint_seconds",
-        "judge",
-        "price_in",
-        "price_out",
-        "prices_file",
-        "max_cost",
-        "rpm",
-        "tpm",
-        "store",
-    }
-)
+def setting(default: Any = None, *, runtime: bool = False, always: bool = True) -> Any:
+    """A shared setting. `runtime`: how fast or how far a run goes, never what a request or a
+    decision is; out of the fingerprint, so a run can be resumed with more concurrency or a new
+    target. `always`: fingerprinted even at its default (the first config's settings; a setting
+    added later passes always=False and is fingerprinted only when set)."""
+    return field(default=default, metadata={"runtime": runtime, "always": always})
+
+
+def _runtime(default: Any = None) -> Any:
+    return setting(default, runtime=True)
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Everything a run needs. Alpaca's request defaults, overridable."""
+    """Everything a run needs: the shared settings and `options`, the method's own."""
 
-    out: str
-    method: str = "self-instruct"
-    target: int = 100
-    seed: int = 0
-    seeds: str | None = None
-    seeds_format: str | None = None  # None: detected per file (pipeline/formats)
-    seeds_map: str | None = None  # --map instruction=FIELD,... for plain JSONL
-    backend: str = "stub"
-    model: str = "stub"
-    base_url: str | None = None
-    api_key_env: str = "OPENAI_API_KEY"
-    api: str = "chat"
-    temperature: float = None  # type: ignore[assignment]  # None: the method's default
-    top_p: float = None  # type: ignore[assignment]
-    max_tokens: int = None  # type: ignore[assignment]
-    logit_bias: dict[str, int] = field(default_factory=dict)
-    prompts_per_request: int | None = None
-    num_prompt_instructions: int = 3
-    num_tasks: int = 20
-    rouge_threshold: float = 0.7
-    min_words: int = 4
-    max_words: int = 150
-    concurrency: int = 8
-    max_attempts: int = 6
-    timeout: float = 120.0
-    max_requests: int | None = None
-    checkpoint_seconds: float = 30.0
-    judge: str = "process"
-    stub_malformed_rate: float = 0.0
-    stub_duplicate_rate: float = 0.0
-    stub_truncated_rate: float = 0.0
-    # Unnatural Instructions
-    demos: str | None = None
-    paraphrases: int = 3
-    output_max_tokens: int = 1024
-    # Evol-Instruct
-    source: str | None = None
-    from_format: str | None = None
-    from_map: str | None = None
-    limit: int | None = None
-    sample: int | None = None
-    rounds: int = 3
-    operations: str = ""
-    equality_check: bool = True
-    answer_model: str | None = None
-    answer_max_tokens: int = 2048
+    out: str = _runtime()
+    method: str = setting("self-instruct")
+    options: MethodOptions = field(default=None)  # type: ignore[assignment]
+    target: int = _runtime(100)
+    seed: int = setting(0)
+    backend: str = setting("stub")
+    model: str = setting("stub")
+    base_url: str | None = _runtime()
+    api_key_env: str = _runtime("OPENAI_API_KEY")
+    api: str = setting("chat")
+    # None: the method's default (its options' SAMPLING).
+    temperature: float = setting()  # type: ignore[assignment]
+    top_p: float = setting()  # type: ignore[assignment]
+    max_tokens: int = setting()  # type: ignore[assignment]
+    logit_bias: dict[str, int] = field(default_factory=dict, metadata={"always": True})
+    prompts_per_request: int | None = setting()
+    concurrency: int = _runtime(8)
+    max_attempts: int = _runtime(6)
+    timeout: float = _runtime(120.0)
+    max_requests: int | None = _runtime()
+    checkpoint_seconds: float = _runtime(30.0)
+    judge: str = _runtime("process")
+    # The in-process stub's injected faults: part of what a stub run is, nothing elsewhere.
+    stub_malformed_rate: float = setting(0.0)
+    stub_duplicate_rate: float = setting(0.0)
+    stub_truncated_rate: float = setting(0.0)
     # Cost: prices override the built-in table (USD per 1M tokens); max_cost caps the spend.
-    price_in: float | None = None
-    price_out: float | None = None
-    prices_file: str | None = None
-    max_cost: float | None = None
+    price_in: float | None = _runtime()
+    price_out: float | None = _runtime()
+    prices_file: str | None = _runtime()
+    max_cost: float | None = _runtime()
     # Client-side pacing under the provider's stated limits (pipeline/backends/ratelimit.py).
-    rpm: float | None = None
-    tpm: float | None = None
+    rpm: float | None = _runtime()
+    tpm: float | None = _runtime()
     # OpenAI's stored completions: an answer paid for but lost to a kill is fetched, not re-paid.
-    store: bool = False
+    store: bool = _runtime(False)
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise ConfigError(f"unknown method {self.method!r}; use one of {', '.join(METHODS)}")
-        for name, value in METHOD_DEFAULTS[self.method].items():
+        if not isinstance(self.options, MethodOptions):
+            raise ConfigError(
+                f"no options for method {self.method!r}; build the config with "
+                "pipeline.methods.make_config"
+            )
+        defaults = self.options.SAMPLING
+        for name in ("temperature", "top_p", "max_tokens"):
             if getattr(self, name) is None:
-                object.__setattr__(self, name, value)
+                object.__setattr__(self, name, getattr(defaults, name))
         for rule, message in self._rules():
             if not rule:
                 raise ConfigError(message)
-        self._check_formats()
         if self.prompts_per_request is None:
             # Alpaca packed 5 prompts into one legacy-completions call; chat takes one.
             object.__setattr__(self, "prompts_per_request", 5 if self.api == "completions" else 1)
@@ -149,22 +89,6 @@ class RunConfig:
                 "--prompts-per-request above 1 needs --api completions (the chat API takes one "
                 "prompt per call)"
             )
-
-    def _check_formats(self) -> None:
-        # Imported here: the format readers import the run directory, which imports this.
-        from pipeline.formats import check_format
-        from pipeline.formats.mapped import parse_mapping
-
-        for fmt, mapping, flag in (
-            (self.seeds_format, self.seeds_map, "--seeds-format"),
-            (self.from_format, self.from_map, "--from-format"),
-        ):
-            if fmt is not None:
-                check_format(fmt, flag)
-            if mapping is not None:
-                parse_mapping(mapping)
-                if fmt not in (None, "mapped"):
-                    raise ConfigError(f"--map reads plain JSONL; drop {flag} {fmt} or --map")
 
     def _rules(self) -> list[tuple[bool, str]]:
         def rate(name: str) -> tuple[bool, str]:
@@ -193,19 +117,6 @@ class RunConfig:
                 f"--prompts-per-request must be at least 1, got {self.prompts_per_request}",
             ),
             (
-                1 <= self.num_prompt_instructions < self.num_tasks,
-                "--num-prompt-instructions must be at least 1 and below --num-tasks",
-            ),
-            (self.num_tasks <= 99, f"--num-tasks must be at most 99, got {self.num_tasks}"),
-            (
-                0.0 < self.rouge_threshold <= 1.0,
-                f"--rouge-threshold must be in (0, 1], got {self.rouge_threshold}",
-            ),
-            (
-                1 <= self.min_words <= self.max_words,
-                "--min-words must be at least 1 and at most --max-words",
-            ),
-            (
                 1 <= self.concurrency <= 1024,
                 f"--concurrency must be 1 to 1024, got {self.concurrency}",
             ),
@@ -220,15 +131,6 @@ class RunConfig:
             ),
             (self.checkpoint_seconds > 0, "--checkpoint-seconds must be positive"),
             (self.judge in ("process", "inline"), "--judge must be process or inline"),
-            (0 <= self.paraphrases <= 20, f"--paraphrases must be 0 to 20, got {self.paraphrases}"),
-            (
-                self.output_max_tokens >= 1,
-                f"--output-max-tokens must be at least 1, got {self.output_max_tokens}",
-            ),
-            (1 <= self.rounds <= 20, f"--rounds must be 1 to 20, got {self.rounds}"),
-            (self.limit is None or self.limit >= 1, "--limit must be at least 1"),
-            (self.sample is None or self.sample >= 1, "--sample must be at least 1"),
-            (self.answer_max_tokens >= 1, "--answer-max-tokens must be at least 1"),
             (
                 all(v is None or v >= 0 for v in (self.price_in, self.price_out)),
                 "--price-in and --price-out must not be negative",
@@ -245,32 +147,43 @@ class RunConfig:
             rate("stub_truncated_rate"),
         ]
 
-    @property
-    def stop(self) -> tuple[str, ...]:
-        """Alpaca's stop sequences: the model halts before it writes task number num_tasks."""
-        return (f"\n{self.num_tasks}", f"{self.num_tasks}.")
-
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The flat config run.json records: the shared settings and the method's options."""
+        shared = {f.name: getattr(self, f.name) for f in _shared_fields()}
+        shared["logit_bias"] = dict(self.logit_bias)
+        return {**shared, **self.options.to_dict()}
 
     def identity(self) -> dict[str, Any]:
         """The settings that decide what is asked and what is kept."""
-        foreign = set().union(*(f for m, f in METHOD_FIELDS.items() if m != self.method))
-        skip = RUNTIME_FIELDS | foreign
-        d = {
-            k: v
-            for k, v in self.to_dict().items()
-            if k not in skip and not (k in UNSET_OMITTED and v is None)
-        }
-        if self.backend != "stub":
-            d = {k: v for k, v in d.items() if not k.startswith("stub_")}
-        return d
+        d = {}
+        for f in _shared_fields():
+            value = getattr(self, f.name)
+            if f.metadata.get("runtime"):
+                continue
+            if f.name.startswith("stub_") and self.backend != "stub":
+                continue
+            if f.metadata.get("always") or value != _default(f):
+                d[f.name] = value
+        return {**d, **self.options.identity()}
 
     def fingerprint(self, **extra: str) -> str:
         """Hash of identity() plus what the files it names contain (seed data, prompt text)."""
         return content_hash({"config": self.identity(), **extra})[:16]
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> RunConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
+    def from_dict(cls, d: dict[str, Any], options: type[MethodOptions]) -> RunConfig:
+        """A config from its flat form; keys neither shared nor the method's are ignored (a
+        run.json of an earlier version holds every method's settings)."""
+        shared = {f.name for f in _shared_fields()}
+        values = {k: v for k, v in d.items() if k in shared}
+        return cls(**values, options=options.from_dict(d))
+
+
+def _shared_fields() -> list[dataclasses.Field]:
+    return [f for f in dataclasses.fields(RunConfig) if f.name != "options"]
+
+
+def _default(f: dataclasses.Field) -> Any:
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return f.default

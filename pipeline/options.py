@@ -9,6 +9,7 @@ it always (`always=True`), as they were then."""
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -59,15 +60,19 @@ class MethodOptions:
         for ok, message in self.rules():
             if not ok:
                 raise ConfigError(message)
+        self.check()
 
     def rules(self) -> list[Rule]:
         """(holds, message) pairs; the first that fails is the error."""
         return []
 
+    def check(self) -> None:
+        """Checks that raise their own ConfigError (a format name, a mapping), after rules()."""
+
     @classmethod
     def specs(cls) -> Iterator[dataclasses.Field]:
         """The fields, the class's own first and those it inherits after them."""
-        own = cls.__dict__.get("__annotations__", {})
+        own = inspect.get_annotations(cls)
         every = dataclasses.fields(cls)
         yield from (f for f in every if f.name in own)
         yield from (f for f in every if f.name not in own)

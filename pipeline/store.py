@@ -9,9 +9,8 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
-from pipeline.config import RunConfig
 from pipeline.errors import ConfigError
 from pipeline.secrets import redact_url
 
@@ -69,6 +68,14 @@ def jsonl_lines(records: Iterable[dict[str, Any]]) -> Iterable[str]:
         yield _LINE(r) + "\n"
 
 
+class Recordable(Protocol):
+    """What a run directory records of a config (pipeline/config.py's RunConfig)."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+    def identity(self) -> dict[str, Any]: ...
+
+
 class RunDir:
     """One run's folder. Holds an exclusive lock while a process works in it."""
 
@@ -79,7 +86,7 @@ class RunDir:
     def file(self, name: str) -> Path:
         return self.path / name
 
-    def open(self, config: RunConfig, fingerprint: str, record: bool = True) -> bool:
+    def open(self, config: Recordable, fingerprint: str, record: bool = True) -> bool:
         """Create or reopen the folder; returns True when resuming. Refuses an unsafe resume.
 
         With `record=False` run.json is left as it is until `record()`: the caller checks the
@@ -103,7 +110,7 @@ class RunDir:
             self.record(config, fingerprint)
         return resuming
 
-    def record(self, config: RunConfig, fingerprint: str) -> None:
+    def record(self, config: Recordable, fingerprint: str) -> None:
         """Write run.json: this run's config (no secrets) and fingerprint."""
         self._write_run_file(config, fingerprint)
 
@@ -134,7 +141,7 @@ class RunDir:
             os.close(self._lock_fd)
             self._lock_fd = None
 
-    def _check_resume(self, config: RunConfig, fingerprint: str) -> None:
+    def _check_resume(self, config: Recordable, fingerprint: str) -> None:
         run_file = self.file(RUN_FILE)
         try:
             saved = json.loads(run_file.read_text(encoding="utf-8"))
@@ -154,7 +161,7 @@ class RunDir:
             "with the original options to resume, or pass a new --out to start a new run"
         )
 
-    def _write_run_file(self, config: RunConfig, fingerprint: str) -> None:
+    def _write_run_file(self, config: Recordable, fingerprint: str) -> None:
         cfg = config.to_dict()
         cfg["base_url"] = redact_url(cfg.get("base_url"))
         doc = {"instructgen_run": 1, "fingerprint": fingerprint, "config": cfg}

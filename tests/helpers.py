@@ -7,9 +7,8 @@ from collections import Counter
 from pathlib import Path
 
 from pipeline.backends.retry import RetryPolicy
-from pipeline.config import RunConfig
 from pipeline.engine.session import Session, run_session
-from pipeline.stub.model import StubBackend
+from pipeline.methods import make_config, stub_model
 from pipeline.types import Completion, Request
 
 
@@ -21,7 +20,7 @@ class CountingBackend:
     """Wraps the stub; `paid` counts answers per cache key; dies after `die_after` answers."""
 
     def __init__(self, paid: Counter | None = None, die_after: int | None = None, **stub):
-        self.stub = StubBackend(**stub)
+        self.stub = stub_model(**stub)
         self.paid = paid if paid is not None else Counter()
         self.die_after = die_after
         self.answered = 0
@@ -39,6 +38,6 @@ class CountingBackend:
 
 def run(out: Path, backend=None, **config) -> dict:
     """One run of the library (no Prefect) on the stub; returns stats."""
-    cfg = RunConfig(out=str(out), **config)
+    cfg = make_config(out=str(out), **config)
     session = Session.open(cfg, backend=backend, policy=RetryPolicy.no_wait(3))
     return asyncio.run(run_session(session, batch=config.get("concurrency", 8) * 2))

@@ -10,7 +10,7 @@ import pytest
 from rouge_score import rouge_scorer
 
 from pipeline.backends.cache import RequestCache
-from pipeline.config import RunConfig
+from pipeline.methods import make_config
 from pipeline.methods.self_instruct.generate import SelfInstruct
 from pipeline.seeds import load_seeds
 from tests.helpers import CountingBackend, run
@@ -95,7 +95,7 @@ def test_kept_list_equals_alpaca_item_for_item(tmp_path, faults):
         **kw,
     )
     seeds = load_seeds()
-    method = SelfInstruct(seeds, RunConfig(out=str(tmp_path), **kw))
+    method = SelfInstruct(seeds, make_config(out=str(tmp_path), **kw))
     cache = RequestCache(tmp_path / "cache.sqlite")
     answers = []
     for slot in range(stats["requests"]["total"]):

@@ -1,7 +1,7 @@
 import pytest
 
-from pipeline.config import RunConfig
 from pipeline.errors import ConfigError
+from pipeline.methods import load_config, make_config
 
 BAD = [
     ({"target": 0}, "--target must be at least 1"),
@@ -29,14 +29,14 @@ BAD = [
 @pytest.mark.parametrize("overrides, message", BAD)
 def test_bad_values_are_refused_with_the_rule(overrides, message):
     with pytest.raises(ConfigError) as err:
-        RunConfig(out="x", **overrides)
+        make_config(out="x", **overrides)
     assert message in str(err.value)
     assert err.value.exit_code == 2
 
 
 @pytest.mark.parametrize("api, expected", [("completions", 5), ("chat", 1)])
 def test_prompts_per_request_follows_alpaca_on_completions(api, expected):
-    assert RunConfig(out="x", api=api).prompts_per_request == expected
+    assert make_config(out="x", api=api).prompts_per_request == expected
 
 
 @pytest.mark.parametrize(
@@ -50,11 +50,11 @@ def test_prompts_per_request_follows_alpaca_on_completions(api, expected):
     ],
 )
 def test_fingerprint_ignores_runtime_settings_only(change, same):
-    base = RunConfig(out="x")
-    other = RunConfig.from_dict({**base.to_dict(), **change})
+    base = make_config(out="x")
+    other = load_config({**base.to_dict(), **change})
     assert (base.fingerprint(seeds="s") == other.fingerprint(seeds="s")) is same
 
 
 def test_stop_sequences_follow_num_tasks():
-    assert RunConfig(out="x").stop == ("\n20", "20.")
-    assert RunConfig(out="x", num_tasks=10).stop == ("\n10", "10.")
+    assert make_config(out="x").options.stop == ("\n20", "20.")
+    assert make_config(out="x", num_tasks=10).options.stop == ("\n10", "10.")

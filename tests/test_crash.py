@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import RunConfig
+from pipeline.methods import make_config
 from pipeline.store import RunDir
 from pipeline.stub.server import StubServer
 
@@ -201,7 +201,7 @@ def test_a_stale_lock_from_a_killed_process_is_taken_over(tmp_path):
     finally:
         holder.kill()
         holder.wait()
-    cfg = RunConfig(out=str(out))
+    cfg = make_config(out=str(out))
     run_dir = RunDir(out)
     assert run_dir.open(cfg, cfg.fingerprint()) is False  # a new run, in the killed one's folder
     run_dir.close()
@@ -219,7 +219,7 @@ def test_a_run_killed_before_its_run_file_was_written_can_be_rerun(tmp_path, lef
     out.mkdir()
     for name in leftovers:
         (out / name).write_text("")
-    cfg = RunConfig(out=str(out))
+    cfg = make_config(out=str(out))
     run_dir = RunDir(out)
     assert run_dir.open(cfg, cfg.fingerprint()) is False
     run_dir.close()
@@ -227,7 +227,7 @@ def test_a_run_killed_before_its_run_file_was_written_can_be_rerun(tmp_path, lef
 
 
 def test_temp_files_of_a_killed_write_are_removed_on_resume(tmp_path):
-    cfg = RunConfig(out=str(tmp_path))
+    cfg = make_config(out=str(tmp_path))
     first = RunDir(tmp_path)
     first.open(cfg, cfg.fingerprint())
     first.close()

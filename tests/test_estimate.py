@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import methods
 from pipeline.cli.main import main
 from pipeline.config import RunConfig
 from pipeline.estimate.cost import estimate, token_counter
@@ -24,7 +25,7 @@ from pipeline.estimate.stats import (
     requests_to_grow,
     share,
 )
-from pipeline.methods.self_instruct.recipe import RECIPES
+from pipeline.methods import make_config
 from pipeline.tokens import count_tokens
 from tests.helpers import CountingBackend, run
 
@@ -35,7 +36,7 @@ BANDS = ("low", "expected", "high")
 def _config(out: Path, method: str, **options) -> RunConfig:
     if "model" not in options:
         options = {**PRICES, **options}
-    return RunConfig(out=str(out), method=method, **options)
+    return make_config(out=str(out), method=method, **options)
 
 
 # --- A fixed config gives fixed numbers (priors and the rendered prompts only) --------------
@@ -98,7 +99,7 @@ def test_estimate_of_a_fixed_config_is_stable(
     "model, warned", [("gpt-5-mini", True), ("o4-mini", True), ("gpt-4o-mini", False)]
 )
 def test_a_reasoning_model_is_named_as_what_the_priors_miss(tmp_path, model, warned):
-    config = RunConfig(
+    config = make_config(
         out=str(tmp_path / "run"), backend="openai", model=model, base_url="http://127.0.0.1:9/v1"
     )
     assumptions = estimate(config)["assumptions"]
@@ -257,7 +258,7 @@ def test_the_run_pays_nothing_for_the_pilots_answers(tmp_path, method, options):
     config = _config(out, method, **options)
     pilot_paid, run_paid = Counter(), Counter()
     piloted = estimate(config, pilot=10, backend=CountingBackend(pilot_paid))
-    stages = RECIPES[method](config).stages
+    stages = methods.get(method).recipe(config).stages
     first_round = [s for s in stages if not s[-1].isdigit() or s.endswith("-1")]
     assert 10 <= sum(pilot_paid.values()) <= 10 * len(first_round)
     assert piloted["in_cache"]["requests"] == sum(pilot_paid.values())
@@ -343,7 +344,7 @@ def test_tokenizer_is_real_only_when_offline(tmp_path, monkeypatch, backend, tik
         downloads = []
     else:
         downloads = _fake_tiktoken(monkeypatch, cached=tiktoken == "cached")
-    config = RunConfig(out=str(tmp_path), backend=backend, model="gpt-4o-mini")
+    config = make_config(out=str(tmp_path), backend=backend, model="gpt-4o-mini")
     count, name = token_counter(config)
     assert name.startswith(expected) and downloads == []
     assert count("three little words") == (

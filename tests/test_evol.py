@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from pipeline.config import RunConfig
 from pipeline.errors import ConfigError, InputError
+from pipeline.methods import make_config
 from pipeline.methods.evol.filters import CopiedMarker, OnlyStopWords, SorryShort
 from pipeline.methods.evol.recipe import load_pool
 from pipeline.methods.evol.round import (
@@ -99,7 +99,7 @@ def test_operation_weights(spec, expected):
 
 def _evolve(**kw) -> Evolve:
     pool = [Example(f"Instruction number {i}.", id=f"s{i}") for i in range(600)]
-    config = RunConfig(out="x", method="evol-instruct", **kw)
+    config = make_config(out="x", method="evol-instruct", **kw)
     return Evolve(pool, 1, config, Templates.load())
 
 
@@ -162,7 +162,7 @@ def test_rounds_funnel_lineage_and_parent_fallback(reference):
     kept = [json.loads(line) for line in (out / "kept.jsonl").read_text().splitlines()]
     assert len(kept) == f["kept"] and all(k["output"] for k in kept)
     ids = {k["id"] for k in kept}
-    seeds = {e.id for e in load_pool(RunConfig(out="x", **EV))}
+    seeds = {e.id for e in load_pool(make_config(out="x", **EV))}
     for k in kept:
         m = k["meta"]
         assert m["seed_id"] in seeds and m["operation"] in OPERATIONS
@@ -209,13 +209,13 @@ def test_without_the_equality_check_there_is_no_judge_stage(tmp_path):
 
 def test_pool_from_a_run_directory_with_limit_and_sample(tmp_path):
     run(tmp_path / "si", backend=CountingBackend(), target=20)
-    pool = load_pool(RunConfig(out="x", method="evol-instruct", source=str(tmp_path / "si")))
+    pool = load_pool(make_config(out="x", method="evol-instruct", source=str(tmp_path / "si")))
     assert len(pool) == 20 and pool[0].id.startswith("si-")
-    cfg = RunConfig(out="x", method="evol-instruct", source=str(tmp_path / "si"), sample=5)
+    cfg = make_config(out="x", method="evol-instruct", source=str(tmp_path / "si"), sample=5)
     sample = load_pool(cfg)
     assert len(sample) == 5 and sample == load_pool(cfg)
     assert [pool.index(s) for s in sample] == sorted(pool.index(s) for s in sample)
-    limited = RunConfig(out="x", method="evol-instruct", source=str(tmp_path / "si"), limit=3)
+    limited = make_config(out="x", method="evol-instruct", source=str(tmp_path / "si"), limit=3)
     assert load_pool(limited) == pool[:3]
 
 
@@ -225,9 +225,9 @@ def test_pool_from_a_run_directory_with_limit_and_sample(tmp_path):
 )
 def test_bad_pool_options(kw, problem):
     with pytest.raises(InputError, match=problem):
-        load_pool(RunConfig(out="x", method="evol-instruct", **kw))
+        load_pool(make_config(out="x", method="evol-instruct", **kw))
 
 
 def test_empty_run_directory_is_refused(tmp_path):
     with pytest.raises(InputError, match="has no kept"):
-        load_pool(RunConfig(out="x", method="evol-instruct", source=str(tmp_path)))
+        load_pool(make_config(out="x", method="evol-instruct", source=str(tmp_path)))

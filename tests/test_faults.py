@@ -17,9 +17,9 @@ from pipeline.backends.openai.backend import OpenAIBackend
 from pipeline.backends.ratelimit import RateLimitedBackend, request_tokens
 from pipeline.backends.retry import RetryPolicy
 from pipeline.cli.main import main
-from pipeline.config import RunConfig
 from pipeline.engine.session import Session, run_session
 from pipeline.errors import ConfigError
+from pipeline.methods import make_config
 from pipeline.stub.faults import Bucket, FaultPlan, peer_closed
 from pipeline.stub.server import ServerOptions, StubServer
 from pipeline.types import Request
@@ -35,7 +35,7 @@ def no_key(monkeypatch):
 def run_against(server: StubServer, out: Path, policy=None, backend=None, **config) -> dict:
     """One library run (no Prefect, inline judge) of the openai backend against `server`."""
     settings = {"target": TARGET, "concurrency": 1, "judge": "inline", **config}
-    cfg = RunConfig(
+    cfg = make_config(
         out=str(out), backend="openai", model="stub", base_url=server.base_url, **settings
     )
     session = Session.open(cfg, backend=backend, policy=policy or RetryPolicy.no_wait(4))

@@ -9,8 +9,12 @@ pytest.importorskip("prefect")
 
 from prefect.testing.utilities import prefect_test_harness
 
-from flows.self_instruct import self_instruct_flow
-from pipeline.config import RunConfig
+from flows.method import flow_for
+from pipeline.methods import make_config
+
+
+def self_instruct_flow(config, **kwargs):
+    return flow_for("self-instruct")("self-instruct", config, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -20,7 +24,7 @@ def prefect_api():
 
 
 def test_flow_runs_and_resumes_through_prefect(prefect_api, tmp_path):
-    config = RunConfig(out=str(tmp_path / "r"), target=60).to_dict()
+    config = make_config(out=str(tmp_path / "r"), target=60).to_dict()
     stats = asyncio.run(self_instruct_flow(config, batch=5))
     assert stats["funnel"]["kept"] == 60 and stats["stopped"] == "target"
     first = (tmp_path / "r" / "kept.jsonl").read_bytes()
@@ -62,7 +66,7 @@ async def _flow_run_records(flow_run_id, want: int) -> tuple[list[str], list[str
 def test_self_instruct_runs_one_task_per_batch(prefect_api, tmp_path, requests, batch, batches):
     """Tasks per batch of answers, never per request; each completed in the UI, and the run's
     summary and funnel published on the flow run."""
-    config = RunConfig(out=str(tmp_path / "r"), target=10**6, max_requests=requests).to_dict()
+    config = make_config(out=str(tmp_path / "r"), target=10**6, max_requests=requests).to_dict()
     state = asyncio.run(self_instruct_flow(config, batch=batch, return_state=True))
     assert state.is_completed() and state.result()["requests"]["total"] == requests
     names, artifacts = asyncio.run(_flow_run_records(state.state_details.flow_run_id, batches + 1))
@@ -73,10 +77,8 @@ def test_self_instruct_runs_one_task_per_batch(prefect_api, tmp_path, requests, 
 def test_unnatural_flow_runs_one_task_per_stage(prefect_api, tmp_path):
     from prefect.client.orchestration import get_client
 
-    from flows.unnatural import unnatural_flow
-
-    config = RunConfig(out=str(tmp_path / "u"), method="unnatural", target=12).to_dict()
-    stats = asyncio.run(unnatural_flow(config, batch=5))
+    config = make_config(out=str(tmp_path / "u"), method="unnatural", target=12).to_dict()
+    stats = asyncio.run(flow_for("unnatural")("unnatural", config, batch=5))
     assert stats["stages"]["core"]["funnel"]["kept"] == 12 and stats["stopped"] == "target"
     assert (tmp_path / "u" / "full.jsonl").exists()
 
@@ -94,10 +96,10 @@ def test_unnatural_flow_runs_one_task_per_stage(prefect_api, tmp_path):
 
 
 def test_self_instruct_then_evol_flow_chains_the_two(prefect_api, tmp_path):
-    from flows.evol import self_instruct_then_evol_flow
+    from flows.chain import self_instruct_then_evol_flow
 
-    si = RunConfig(out=str(tmp_path / "si"), target=10).to_dict()
-    ev = RunConfig(out=str(tmp_path / "ev"), method="evol-instruct", rounds=2).to_dict()
+    si = make_config(out=str(tmp_path / "si"), target=10).to_dict()
+    ev = make_config(out=str(tmp_path / "ev"), method="evol-instruct", rounds=2).to_dict()
     stats = asyncio.run(self_instruct_then_evol_flow(si, ev, batch=4))
     assert stats["stopped"] == "done" and stats["rounds"]["1"]["evolved"] == 10
     assert json.loads((tmp_path / "si" / "stats.json").read_text())["funnel"]["kept"] == 10

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli.main import main
-from pipeline.config import RunConfig
 from pipeline.errors import ConfigError, InputError
 from pipeline.formats import (
     WRITABLE,
@@ -23,6 +22,7 @@ from pipeline.formats.chat import conversations
 from pipeline.formats.detect import UNKNOWN_FIX, detect
 from pipeline.formats.niv1 import FIX as NIV1_FIX
 from pipeline.formats.registry import FORMATS
+from pipeline.methods import make_config
 from pipeline.seeds import load_seeds
 from pipeline.store import RunDir
 from pipeline.types import Example
@@ -245,14 +245,17 @@ CONFIG_ERRORS = [
 @pytest.mark.parametrize(("options", "message"), CONFIG_ERRORS)
 def test_format_options_are_checked_when_the_config_is_built(options, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace("[", r"\[")):
-        RunConfig(out="x", **options)
+        make_config(out="x", **options)
 
 
-def test_new_options_keep_old_fingerprints_and_count_when_set():
-    plain = RunConfig(out="x")
-    assert "seeds_format" not in plain.identity() and "from_map" not in plain.identity()
-    assert RunConfig(out="x", seeds_format="alpaca").fingerprint() != plain.fingerprint()
-    assert RunConfig(out="x", from_format="alpaca").fingerprint() == plain.fingerprint()
+@pytest.mark.parametrize(
+    ("method", "option"),
+    [("self-instruct", "seeds_format"), ("evol-instruct", "from_format")],
+)
+def test_new_options_keep_old_fingerprints_and_count_when_set(method, option):
+    plain = make_config(method, out="x")
+    assert option not in plain.identity()
+    assert make_config(method, out="x", **{option: "alpaca"}).fingerprint() != plain.fingerprint()
 
 
 def test_folder_reads_every_data_file_in_name_order_with_unique_ids(tmp_path):

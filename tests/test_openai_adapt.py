@@ -11,9 +11,9 @@ import pytest
 
 from pipeline.backends.openai.adapt import ParamAdapter, cut_at_stops
 from pipeline.backends.retry import RetryPolicy
-from pipeline.config import RunConfig
 from pipeline.engine.session import Session, run_session
 from pipeline.errors import BackendError
+from pipeline.methods import make_config
 from pipeline.stub.server import StubServer
 from pipeline.types import Choice, Completion
 
@@ -72,7 +72,7 @@ def test_a_refusal_learnt_meanwhile_resends_an_older_body():
 
 
 def _run(out, url: str, **config) -> dict:
-    cfg = RunConfig(
+    cfg = make_config(
         out=str(out), backend="openai", model="stub", base_url=url, target=30, concurrency=4,
         judge="inline", **config,
     )  # fmt: skip

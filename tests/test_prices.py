@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.config import RunConfig
 from pipeline.errors import InputError
+from pipeline.methods import make_config
 from pipeline.prices import PRICES_AS_OF, Price, load_prices_file, price_for
 
 OPENAI = {"backend": "openai"}
@@ -34,7 +34,7 @@ LISTED = f"OpenAI list price as of {PRICES_AS_OF}"
     ],
 )
 def test_price_for(tmp_path, model, options, expected):
-    price = price_for(RunConfig(out=str(tmp_path), model=model, **options))
+    price = price_for(make_config(out=str(tmp_path), model=model, **options))
     assert (price.input, price.output) == pytest.approx(expected[:2])
     assert price.source.startswith(expected[2])
 
@@ -50,7 +50,7 @@ def test_price_for(tmp_path, model, options, expected):
 def test_prices_file_names_models_the_table_does_not(tmp_path, model, expected):
     path = tmp_path / "prices.json"
     path.write_text('{"mine": [1, 4], "free": [0, 0.0]}')
-    price = price_for(RunConfig(out=str(tmp_path), backend="openai", model=model,
+    price = price_for(make_config(out=str(tmp_path), backend="openai", model=model,
                                 prices_file=str(path)))  # fmt: skip
     assert (price.input, price.output) == expected
     assert load_prices_file(path) == {"mine": (1.0, 4.0), "free": (0.0, 0.0)}

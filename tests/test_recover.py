@@ -13,9 +13,9 @@ from pipeline.backends.budget import BudgetReached
 from pipeline.backends.cache import RequestCache
 from pipeline.backends.cached import CachedBackend
 from pipeline.backends.retry import RetryPolicy
-from pipeline.config import RunConfig
 from pipeline.engine.session import Session, run_session
 from pipeline.errors import BackendError, ConfigError, TransientBackendError
+from pipeline.methods import make_config
 from pipeline.types import Choice, Completion, Request, Usage
 from tests.helpers import CountingBackend, Killed
 
@@ -150,12 +150,12 @@ def test_a_paid_request_is_marked_before_it_is_sent(tmp_path, mark):
 )
 def test_store_needs_the_openai_chat_api(tmp_path, options):
     with pytest.raises(ConfigError, match="--store needs --backend openai --api chat"):
-        RunConfig(out=str(tmp_path), store=True, model="m", **options)
+        make_config(out=str(tmp_path), store=True, model="m", **options)
 
 
 def test_store_does_not_change_the_run_identity(tmp_path):
     base = {"out": str(tmp_path), "backend": "openai", "model": "m"}
-    assert RunConfig(**base).fingerprint() == RunConfig(**base, store=True).fingerprint()
+    assert make_config(**base).fingerprint() == make_config(**base, store=True).fingerprint()
 
 
 def test_store_tags_each_chat_request_with_its_cache_key():
@@ -186,7 +186,7 @@ class LoseOne:
 
 def _run(out, url: str, store: bool, backend=None) -> dict:
     """A small openai-backend run against the stub server at `url` (no Prefect)."""
-    cfg = RunConfig(
+    cfg = make_config(
         out=str(out), backend="openai", model="stub", base_url=url, target=30, concurrency=1,
         judge="inline", store=store,
     )  # fmt: skip

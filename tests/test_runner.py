@@ -6,13 +6,13 @@ import asyncio
 
 import pytest
 
+from pipeline import methods
 from pipeline.backends.cache import RequestCache
 from pipeline.backends.cached import CachedBackend
-from pipeline.config import RunConfig
 from pipeline.engine.judge import Progress
 from pipeline.engine.judge_process import LocalJudge
 from pipeline.engine.runner import Generation
-from pipeline.methods.self_instruct.recipe import RECIPES
+from pipeline.methods import make_config
 from tests.helpers import CountingBackend
 
 
@@ -33,8 +33,8 @@ class SlowJudge(LocalJudge):
 
 @pytest.mark.parametrize("concurrency", [2, 8])
 def test_requests_keep_flowing_while_the_judge_works(tmp_path, concurrency):
-    cfg = RunConfig(out=str(tmp_path), backend="stub", target=10**6, concurrency=concurrency)
-    spec = RECIPES[cfg.method](cfg).stage(0, [])
+    cfg = make_config(out=str(tmp_path), backend="stub", target=10**6, concurrency=concurrency)
+    spec = methods.get(cfg.method).recipe(cfg).stage(0, [])
     window = 4 * concurrency  # the runner's window: 4x concurrency, at least 8
     inner = CountingBackend()
     judge = SlowJudge(spec.judge_factory(*spec.judge_args), inner, pause=0.1)

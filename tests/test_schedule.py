@@ -27,8 +27,9 @@ from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows.scheduled import grown_target, render, resolve, template_values
+from pipeline import methods
 from pipeline.cli.main import main
-from pipeline.cli.run import run_evol_instruct, run_self_instruct, run_unnatural
+from pipeline.cli.run import run_app
 from pipeline.cli.schedule import OPTIONS, RUN_ONLY, schedule_app
 from tests.helpers import run
 from tests.prefect_server import (
@@ -104,9 +105,9 @@ def test_templates_resolve_from_the_scheduled_time(template, timezone, expected)
 
 
 def test_resolve_fills_every_path_and_offsets_the_seed_by_shard():
-    config = {"out": "o/{shard}", "source": "si/{yesterday}", "seed": 7, "target": 5}
-    resolved = resolve(config, WHEN, "UTC", "n", shard=2, grow=0)
-    assert resolved == {"out": "o/2", "source": "si/2026-02-28", "seed": 9, "target": 5}
+    config = {"method": "evol-instruct", "out": "o/{shard}", "source": "si/{yesterday}"}
+    resolved = resolve({**config, "seed": 7, "target": 5}, WHEN, "UTC", "n", shard=2, grow=0)
+    assert resolved == {**config, "out": "o/2", "source": "si/2026-02-28", "seed": 9, "target": 5}
 
 
 def _run_dir(tmp_path, target: int | None, stopped: str | None) -> Path:
@@ -134,16 +135,10 @@ def test_grow_raises_the_target_once_reached(
     assert grown_target({"out": str(out), "target": configured}, grow=5) == expected
 
 
-@pytest.mark.parametrize(
-    "method, run_fn",
-    [
-        ("self-instruct", run_self_instruct),
-        ("unnatural", run_unnatural),
-        ("evol-instruct", run_evol_instruct),
-    ],
-)
-def test_schedule_commands_take_every_run_flag(method, run_fn):
+@pytest.mark.parametrize("method", methods.names())
+def test_schedule_commands_take_every_run_flag(method):
     command = next(c.callback for c in schedule_app.registered_commands if c.name == method)
+    run_fn = next(c.callback for c in run_app.registered_commands if c.name == method)
     ours = set(inspect.signature(command).parameters)
     run = set(inspect.signature(run_fn).parameters) - set(RUN_ONLY)
     assert ours == run | {name for name, _, _ in OPTIONS}
@@ -379,7 +374,7 @@ def test_scheduled_flow_takes_a_slot_for_each_request_sent(
 ):
     import flows.limits
     from flows.scheduled import scheduled_run
-    from pipeline.config import RunConfig
+    from pipeline.methods import make_config
 
     taken = []
 
@@ -390,7 +385,7 @@ def test_scheduled_flow_takes_a_slot_for_each_request_sent(
     real = flows.limits.rate_limit
     monkeypatch.setattr(flows.limits, "rate_limit", counting)
     asyncio.run(flows.limits.set_rate_limit("flow-test", 60_000))
-    config = RunConfig(out=str(tmp_path / "r"), target=20, judge="inline").to_dict()
+    config = make_config(out=str(tmp_path / "r"), target=20, judge="inline").to_dict()
     for _ in range(2):  # the second run resumes a finished one: nothing sent, no slot taken
         stats = asyncio.run(scheduled_run("self-instruct", config, 8, rate_limit="flow-test"))
     sent = json.loads((tmp_path / "r" / "stats.json").read_text())["requests"]["total"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.config import RunConfig
+from pipeline.methods import make_config
 from pipeline.methods.self_instruct.generate import SelfInstruct, build_prompt, parse_tasks
 from pipeline.types import Choice, Drop, Example
 
@@ -105,7 +105,7 @@ def test_prompt_layout_follows_alpaca():
 
 def _method(**kw):
     seeds = [Example(f"Seed instruction number {i} here.", "", "x", id=f"s{i}") for i in range(10)]
-    return SelfInstruct(seeds, RunConfig(out="x", **kw))
+    return SelfInstruct(seeds, make_config(out="x", **kw))
 
 
 @pytest.mark.parametrize(

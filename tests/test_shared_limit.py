@@ -14,7 +14,7 @@ from pipeline.backends.shared_limit import (
     shared_limit,
 )
 from pipeline.errors import TransientBackendError
-from pipeline.stub.model import StubBackend
+from pipeline.methods import stub_model
 from pipeline.types import Request
 from tests.helpers import run
 
@@ -35,7 +35,7 @@ class Flaky:
     """Fails transiently `failures` times, then answers like the stub; logs each call."""
 
     def __init__(self, events: list[str], failures: int = 0):
-        self.events, self.failures, self.stub = events, failures, StubBackend()
+        self.events, self.failures, self.stub = events, failures, stub_model()
 
     async def complete(self, request: Request):
         self.events.append("call")
@@ -66,7 +66,7 @@ def test_every_attempt_takes_a_slot_before_the_call(failures, expected):
 
 
 def test_time_spent_waiting_for_slots_is_counted():
-    limited = SharedLimitBackend(StubBackend(), Recorder([], wait=0.02))
+    limited = SharedLimitBackend(stub_model(), Recorder([], wait=0.02))
     asyncio.run(limited.complete(REQUEST))
     assert limited.waited >= 0.02
 
@@ -76,16 +76,16 @@ def test_the_context_sets_the_wrapper_and_restores_it():
     assert current_wrapper() is None
     with shared_limit(outer):
         with shared_limit(inner):
-            assert current_wrapper()(StubBackend()).acquire is inner
-        assert current_wrapper()(StubBackend()).acquire is outer
+            assert current_wrapper()(stub_model()).acquire is inner
+        assert current_wrapper()(stub_model()).acquire is outer
     assert current_wrapper() is None
 
 
 def test_a_run_takes_one_slot_per_request_sent_and_none_on_resume(tmp_path):
     acquire = Recorder([])
-    first = run(tmp_path / "r", backend=SharedLimitBackend(StubBackend(), acquire), target=30)
+    first = run(tmp_path / "r", backend=SharedLimitBackend(stub_model(), acquire), target=30)
     assert len(acquire.requests) == first["session"]["requests_sent"] > 0
-    again = run(tmp_path / "r", backend=SharedLimitBackend(StubBackend(), acquire), target=30)
+    again = run(tmp_path / "r", backend=SharedLimitBackend(stub_model(), acquire), target=30)
     assert again["session"]["requests_sent"] == 0
     assert len(acquire.requests) == first["session"]["requests_sent"], "cache hits take none"
 

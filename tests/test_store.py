@@ -6,14 +6,14 @@ import sqlite3
 import pytest
 
 from pipeline.backends.cache import RequestCache
-from pipeline.config import RunConfig
 from pipeline.errors import ConfigError
+from pipeline.methods import make_config
 from pipeline.store import RunDir, atomic_write
 from pipeline.types import Choice, Completion, Request, Usage
 
 
 def _open(path, **kw):
-    cfg = RunConfig(out=str(path), **kw)
+    cfg = make_config(out=str(path), **kw)
     rd = RunDir(path)
     rd.open(cfg, cfg.fingerprint())
     return rd
@@ -30,7 +30,7 @@ def test_resume_with_other_config_is_refused_naming_the_change(tmp_path):
 def test_resume_with_runtime_changes_is_allowed(tmp_path):
     _open(tmp_path / "r").close()
     rd = RunDir(tmp_path / "r")
-    cfg = RunConfig(out=str(tmp_path / "r"), target=10_000, concurrency=64)
+    cfg = make_config(out=str(tmp_path / "r"), target=10_000, concurrency=64)
     assert rd.open(cfg, cfg.fingerprint()) is True
 
 

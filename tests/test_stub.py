@@ -11,8 +11,10 @@ from collections import Counter
 import pytest
 
 from pipeline.errors import ConfigError
+from pipeline.methods import stub_model
 from pipeline.methods.self_instruct.generate import parse_tasks
-from pipeline.stub.model import Responder, StubBackend
+from pipeline.stub.ask import Responder
+from pipeline.stub.model import StubBackend
 from pipeline.stub.text import FAMILIES, make_task
 from pipeline.tokens import count_tokens, truncate_tokens
 from pipeline.types import Request
@@ -43,7 +45,7 @@ def request(prompt=None, n=1, api="completions", slot="s0", **kw) -> Request:
 
 
 def answer(req: Request, **backend) -> list:
-    return list(asyncio.run(StubBackend(**backend).complete(req)).choices)
+    return list(asyncio.run(stub_model(**backend).complete(req)).choices)
 
 
 def tasks_of(text: str, finish: str = "stop") -> list:
@@ -117,7 +119,7 @@ def test_self_instruct_answers_end_where_alpaca_stops_them(stop, ending):
 )
 def test_usage_counts_prompts_system_and_texts(api, n, system):
     req = request(n=n, api=api, system=system, stop=ALPACA_STOP)
-    completion = StubBackend().answer(req)
+    completion = stub_model().answer(req)
     expected_in = sum(count_tokens(p) for p in req.prompts) + count_tokens(system or "")
     assert completion.usage.prompt_tokens == expected_in
     assert completion.usage.completion_tokens == sum(
@@ -194,7 +196,7 @@ def test_fault_rates_are_roughly_honoured(fault):
 )
 def test_bad_rates_raise_config_error(rates, named):
     with pytest.raises(ConfigError, match=named):
-        StubBackend(**rates)
+        stub_model(**rates)
 
 
 @pytest.mark.parametrize(

@@ -10,16 +10,19 @@ from collections import Counter
 
 import pytest
 
-from pipeline.config import RunConfig
+from pipeline.methods import make_config, responders, stub_model
 from pipeline.methods.evol import round as evol
 from pipeline.methods.evol import stub as ev
 from pipeline.methods.evol import stub_checks as evc
 from pipeline.methods.evol.filters import CopiedMarker, OnlyStopWords, SorryShort
 from pipeline.methods.evol.round import INPUT_FORMATS, Templates, _after_marker, parse_verdict
 from pipeline.prompts import load_template
-from pipeline.stub.model import RESPONDERS, Ask, StubBackend
+from pipeline.stub.ask import Ask
+from pipeline.stub.model import StubBackend
 from pipeline.stub.text import make_task
 from pipeline.types import Example, Request
+
+RESPONDERS = responders()
 
 T = Templates.load()
 SLOTS = [f"s{i}" for i in range(300)]
@@ -54,7 +57,7 @@ def equality_prompt(first: str, second: str) -> str:
 
 def text(prompt, slot="s0", api="chat", system=None, **backend) -> str:
     req = Request("stub", (prompt,), api=api, system=system, slot=slot)
-    return StubBackend(**backend).answer(req).choices[0].text
+    return stub_model(**backend).answer(req).choices[0].text
 
 
 def leaked(instruction: str) -> bool:
@@ -89,7 +92,7 @@ EVOL_KINDS += [(complicate_prompt("Name a fruit.", f), "evol-complicate") for f 
     ],
 )
 def test_each_prompt_goes_to_exactly_one_responder(prompt, name):
-    matching = [r.name for r in RESPONDERS if r.matches(prompt)]
+    matching = [r.name for r in RESPONDERS if r.accepts(prompt, None)]
     assert matching == ([] if name == "generic" else [name])
 
 
@@ -105,10 +108,12 @@ def test_each_prompt_goes_to_exactly_one_responder(prompt, name):
     ],
 )
 def test_other_prompts_get_the_answers_they_got_before(prompt, system):
-    before = StubBackend(responders=[r for r in RESPONDERS if not r.name.startswith("evol-")])
+    # The rewriting and equality responders claim no one else's prompt; the answers' own stays.
+    others = [r for r in RESPONDERS if not r.name.startswith("evol-") or r.name == "evol-answer"]
+    before = StubBackend(responders=others)
     for slot in ("a", "b", "c"):
         req = Request("stub", (prompt,), system=system, slot=slot)
-        assert StubBackend().answer(req) == before.answer(req)
+        assert stub_model().answer(req) == before.answer(req)
 
 
 @pytest.mark.parametrize(
@@ -231,11 +236,11 @@ def test_the_judge_calls_near_copies_equal_and_real_changes_mostly_not(second, e
 
 def _round(api: str) -> Counter:
     """One Evol-Instruct round run by the method's own stages against the stub."""
-    config = RunConfig(out="unused", method="evol-instruct", api=api)
+    config = make_config(out="unused", method="evol-instruct", api=api)
     pool = [Example(g, "", "", f"seed{i}", "seed") for i, g in enumerate(GIVEN)]
     stage, fates, evolved = evol.Evolve(pool, 1, config, T), Counter(), []
     for slot in range(stage.requests):
-        for item in stage.parse(slot, StubBackend().answer(stage.plan(slot)).choices[0]):
+        for item in stage.parse(slot, stub_model().answer(stage.plan(slot)).choices[0]):
             if isinstance(item, Example) and leaked(item.instruction):
                 fates["marker"] += 1
             elif isinstance(item, Example):
@@ -244,7 +249,7 @@ def _round(api: str) -> Counter:
                 fates[item.reason] += 1
     judge = evol.Equality(evolved, {p.id: p for p in pool}, 1, config, T)
     for slot in range(judge.requests):
-        item = judge.parse(slot, StubBackend().answer(judge.plan(slot)).choices[0])[0]
+        item = judge.parse(slot, stub_model().answer(judge.plan(slot)).choices[0])[0]
         fates["kept" if isinstance(item, Example) else item.reason] += 1
     return fates
 

@@ -10,11 +10,14 @@ from collections import Counter
 
 import pytest
 
+from pipeline.methods import responders, stub_model
 from pipeline.methods.unnatural import stub as un
 from pipeline.prompts import load_template
-from pipeline.stub.model import RESPONDERS, StubBackend
+from pipeline.stub.model import StubBackend
 from pipeline.stub.server import StubServer, request_from_body
 from pipeline.types import Request
+
+RESPONDERS = responders()
 
 DEMOS = (
     (
@@ -58,7 +61,7 @@ ALPACA = (
 
 def text(prompt, slot="s0", api="chat", stop=(), **backend) -> str:
     req = Request("stub", (prompt,), api=api, slot=slot, stop=stop, temperature=0.0)
-    return StubBackend(**backend).answer(req).choices[0].text
+    return stub_model(**backend).answer(req).choices[0].text
 
 
 def parse_core(answer: str) -> tuple[str, str, str] | None:
@@ -87,7 +90,7 @@ def parse_core(answer: str) -> tuple[str, str, str] | None:
     ],
 )
 def test_each_prompt_goes_to_exactly_one_responder(prompt, name):
-    matching = [r.name for r in RESPONDERS if r.matches(prompt)]
+    matching = [r.name for r in RESPONDERS if r.accepts(prompt, None)]
     assert matching == ([] if name == "generic" else [name])
 
 
@@ -98,7 +101,7 @@ def test_other_prompts_get_the_answers_they_got_before(prompt):
     self_instruct_only = StubBackend(responders=RESPONDERS[:1])
     for slot in ("a", "b", "c"):
         req = Request("stub", (prompt,), slot=slot)
-        assert StubBackend().answer(req) == self_instruct_only.answer(req)
+        assert stub_model().answer(req) == self_instruct_only.answer(req)
 
 
 @pytest.mark.parametrize("prompt", [core_prompt(), output_prompt(), paraphrase_prompt()])
@@ -240,4 +243,4 @@ def test_the_stub_server_answers_an_output_prompt():
         content = json.loads(conn.getresponse().read())["choices"][0]["message"]["content"]
         conn.close()
     assert content in ("A", "B")
-    assert content == StubBackend().answer(request_from_body("chat", body)).choices[0].text
+    assert content == stub_model().answer(request_from_body("chat", body)).choices[0].text

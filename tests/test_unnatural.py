@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from pipeline.config import RunConfig
 from pipeline.errors import InputError
+from pipeline.methods import make_config
 from pipeline.methods.unnatural.core import (
     DuplicatePairs,
     UnnaturalCore,
@@ -47,7 +47,7 @@ def test_parse_core(text, expected):
 
 
 def _core(**kw) -> UnnaturalCore:
-    return UnnaturalCore(load_demos(), RunConfig(out="x", method="unnatural", **kw))
+    return UnnaturalCore(load_demos(), make_config(out="x", method="unnatural", **kw))
 
 
 @pytest.mark.parametrize(
@@ -93,7 +93,7 @@ def test_duplicate_pairs_ignore_case_and_spacing():
 
 
 def _paraphrases(k=2) -> UnnaturalParaphrases:
-    cfg = RunConfig(out="x", method="unnatural", paraphrases=k)
+    cfg = make_config(out="x", method="unnatural", paraphrases=k)
     source = Example("Name the capital.", "France", "Paris", "un-1", meta={"core_id": "un-1"})
     return UnnaturalParaphrases(cfg, examples=[source])
 

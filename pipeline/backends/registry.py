@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pipeline.backends.base import Backend
-from pipeline.config import METHOD_DEFAULTS, RunConfig
+from pipeline.config import RunConfig
 
 
 def _stub(config: RunConfig) -> Backend:
-    from pipeline.stub.model import StubBackend
+    from pipeline.methods import stub_model
 
-    return StubBackend(
+    return stub_model(
         malformed_rate=config.stub_malformed_rate,
         duplicate_rate=config.stub_duplicate_rate,
         truncated_rate=config.stub_truncated_rate,
@@ -33,7 +33,7 @@ def _openai(config: RunConfig) -> Backend:
         user_sampling=frozenset(
             name
             for name in SAMPLING
-            if getattr(config, name) != METHOD_DEFAULTS[config.method][name]
+            if getattr(config, name) != getattr(config.options.SAMPLING, name)
         ),
     )
 

@@ -14,10 +14,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from pipeline import methods
 from pipeline.config import RunConfig
 from pipeline.engine import progress
 from pipeline.engine.stages import NO_TARGET
-from pipeline.methods.self_instruct.recipe import CORE_FILE, FULL_FILE
 from pipeline.store import ALPACA, KEPT, REMOVED, STATS
 
 console = Console()
@@ -162,17 +162,19 @@ def run_with_display(config: RunConfig, use_prefect: bool, quiet: bool = False) 
 async def _run(config: RunConfig, use_prefect: bool, interrupts: _Interrupts) -> dict[str, Any]:
     interrupts.watch()
     if use_prefect:
-        from flows.registry import flow_for
+        from flows.method import flow_for
 
         # The CLI reports a failed run itself, in one line (or with the traceback of a bug);
         # Prefect's own copies of it would bury that line.
         for name in ("prefect.flow_runs", "prefect.task_runs"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
 
-        return await flow_for(config.method)(config.to_dict())
+        return await flow_for(config.method)(config.method, config.to_dict())
     from pipeline.engine.session import Session, run_session
+    from pipeline.report.build import write_report
 
-    return await run_session(Session.open(config, on_progress=progress.reporter()))
+    session = Session.open(config, on_progress=progress.reporter(), on_complete=write_report)
+    return await run_session(session)
 
 
 def _lost_row(session: dict[str, Any]) -> tuple[str, str] | None:
@@ -187,6 +189,11 @@ def _lost_row(session: dict[str, Any]) -> tuple[str, str] | None:
         f"{lost:>7,}  in flight at the last stop: {recovered:,} fetched from the provider's "
         f"store, up to {again:,} asked again{how}",
     )
+
+
+def _method_files(config: RunConfig) -> tuple[str, ...]:
+    outputs = methods.get(config.method).outputs
+    return outputs.files if outputs is not None else ()
 
 
 def print_summary(config: RunConfig, stats: dict[str, Any]) -> None:
@@ -229,7 +236,7 @@ def print_summary(config: RunConfig, stats: dict[str, Any]) -> None:
         ALPACA,
         REMOVED,
         STATS,
-        *([CORE_FILE, FULL_FILE] if config.method == "unnatural" else []),
+        *_method_files(config),
         *(
             ["report.html"]
             if stats.get("stopped") in ("target", "max_requests", "done", "budget")

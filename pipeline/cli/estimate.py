@@ -44,8 +44,6 @@ def _estimate_command(run_command: Callable[..., Any], method: str) -> Callable[
 
     def body(options: dict[str, Any]) -> None:
         pilot, as_json = options.pop("pilot"), options.pop("json_output")
-        if "from_" in options:  # run evol-instruct's --from is the config's source
-            options["source"] = options.pop("from_")
         from pipeline.estimate.cost import estimate
 
         result = estimate(config_from_options(method, options), pilot=pilot)

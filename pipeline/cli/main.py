@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from pipeline import methods
 from pipeline.cli.data import export_command, template_command
 from pipeline.cli.display import INTERRUPTED
 from pipeline.cli.estimate import estimate_app
@@ -20,7 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
-    help="Generate instruction-tuning data with LLMs: Self-Instruct, Unnatural Instructions.",
+    help="Generate instruction-tuning data with LLMs: " + ", ".join(methods.names()) + ".",
 )
 app.add_typer(run_app, name="run")
 app.command("template")(template_command)

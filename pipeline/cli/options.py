@@ -1,20 +1,25 @@
-"""The options every `run`, `estimate` and `schedule` command shares, declared once.
+"""The options every `run`, `estimate` and `schedule` command shares, declared once, and a
+method's own options read from its options dataclass (pipeline/options.py).
 
-Each group is a function whose signature is the group's options (typer reads it); a command is
-a method's own options plus the groups it takes (`command_params`, `build_command`)."""
+Each shared group is a function whose signature is the group's options (typer reads it); a
+method's command is its run options (--out, --target, --seed), its own options and the groups
+its MethodSpec names (`method_params`, `build_command`)."""
 
 from __future__ import annotations
 
 import inspect
 import typing
 from collections.abc import Callable
+from dataclasses import MISSING
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 Out = Annotated[Path, typer.Option(help="Run directory; re-run the same command to resume.")]
-Seed = Annotated[int, typer.Option(help="Random seed for demonstration sampling.")]
+Seed = Annotated[
+    int, typer.Option(help="Random seed of every sampled choice: the same seed, the same requests.")
+]
 BackendName = Annotated[str, typer.Option(help="stub (offline) or openai (any compatible URL).")]
 Model = Annotated[str | None, typer.Option(help="Model name, e.g. gpt-4o-mini.")]
 BaseUrl = Annotated[
@@ -77,6 +82,9 @@ Export = Annotated[
         "openai, superni, jsonl, parquet, dolly.",
     ),
 ]
+StubRate = Annotated[
+    float, typer.Option(help="With --backend stub: share of answers given this fault (tests).")
+]
 FieldMap = Annotated[
     str | None,
     typer.Option("--map", help="Field mapping for plain JSONL, e.g. instruction=q,output=a."),
@@ -99,10 +107,8 @@ def model_options(
 def request_options(
     logit_bias: LogitBias = [],  # noqa: B006
     prompts_per_request: PerRequest = None,
-    min_words: int = 4,
-    max_words: int = 150,
 ) -> None:
-    """Alpaca's request options and word limits: the methods that gate generated tasks."""
+    """Alpaca's request options: the methods that generate many tasks per request."""
 
 
 def stop_options(max_requests: MaxRequests = None, judge: JudgeWhere = "process") -> None:
@@ -116,9 +122,9 @@ def runtime_options(
     rpm: Rpm = None,
     tpm: Tpm = None,
     store: Store = False,
-    stub_malformed_rate: float = 0.0,
-    stub_duplicate_rate: float = 0.0,
-    stub_truncated_rate: float = 0.0,
+    stub_malformed_rate: StubRate = 0.0,
+    stub_duplicate_rate: StubRate = 0.0,
+    stub_truncated_rate: StubRate = 0.0,
     max_cost: MaxCost = None,
     price_in: PriceIn = None,
     price_out: PriceOut = None,
@@ -128,6 +134,49 @@ def runtime_options(
     export: Export = [],  # noqa: B006
 ) -> None:
     """How fast, how far and at what cost: every method."""
+
+
+GROUPS: dict[str, Callable[..., None]] = {
+    "model": model_options,
+    "request": request_options,
+    "stop": stop_options,
+    "runtime": runtime_options,
+}
+
+
+def own_params(options: type) -> list[inspect.Parameter]:
+    """A method's own options (a MethodOptions dataclass) as command parameters, with their
+    help and flags."""
+    hints = typing.get_type_hints(options)
+    params = []
+    for f in options.specs():
+        flags = [f.metadata["flag"]] if f.metadata.get("flag") else []
+        annotation = Annotated[hints[f.name], typer.Option(*flags, help=f.metadata["help"])]
+        default = f.default if f.default is not MISSING else inspect.Parameter.empty
+        params.append(
+            inspect.Parameter(
+                f.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+            )
+        )
+    return params
+
+
+def run_params(spec: Any) -> list[inspect.Parameter]:
+    """--out, --target (for a method with a target) and --seed, with the method's defaults."""
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    params = [inspect.Parameter("out", keyword, default=Path(spec.out), annotation=Out)]
+    if spec.target is not None:
+        target = Annotated[int, typer.Option(help=spec.target)]
+        params.append(inspect.Parameter("target", keyword, default=100, annotation=target))
+    params.append(inspect.Parameter("seed", keyword, default=0, annotation=Seed))
+    return params
+
+
+def method_params(spec: Any, drop: tuple[str, ...] = ()) -> list[inspect.Parameter]:
+    """Every option of `instructgen run <method>`, in order."""
+    groups = [GROUPS[name] for name in spec.option_groups]
+    params = [*run_params(spec), *own_params(spec.options), *command_params(*groups)]
+    return [p for p in params if p.name not in drop]
 
 
 def command_params(

@@ -18,15 +18,12 @@ from urllib.parse import urlsplit
 
 import typer
 
-from pipeline.cli.options import build_command, command_params
-from pipeline.cli.run import (
-    config_from_options,
-    run_evol_instruct,
-    run_self_instruct,
-    run_unnatural,
-)
+from pipeline import methods
+from pipeline.cli.options import build_command, method_params
+from pipeline.cli.run import config_from_options
 from pipeline.engine.session import TASK_ANSWERS
 from pipeline.errors import ConfigError
+from pipeline.methods.spec import MethodSpec
 
 schedule_app = typer.Typer(
     help="Run a method on a schedule (needs a Prefect server: PREFECT_API_URL).",
@@ -68,15 +65,15 @@ OPTIONS: list[tuple[str, Any, Any]] = [
     ("work_pool", WorkPool, None),
 ]
 RUN_ONLY = ("no_prefect", "quiet")  # steer one interactive run; meaningless on a schedule
-PATHS = ("out", "seeds", "demos", "source", "prices_file")
 NAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
-def schedule_command(method: str, run_fn: Callable[..., None]) -> Callable[..., None]:
-    """A command taking `run_fn`'s options (but --no-prefect, --quiet) plus OPTIONS."""
+def schedule_command(spec: MethodSpec) -> Callable[..., None]:
+    """A command taking the run command's options (but --no-prefect, --quiet) plus OPTIONS."""
     keyword = inspect.Parameter.KEYWORD_ONLY
+    method = spec.name
     params = [inspect.Parameter(n, keyword, annotation=a, default=d) for n, a, d in OPTIONS]
-    params += command_params(run_fn, drop=RUN_ONLY)
+    params += method_params(spec, drop=RUN_ONLY)
     doc = (
         f"Schedule `run {method}`: create or update.\n\nEvery flag of `instructgen run "
         f"{method}`, plus when. Paths may hold {{date}}, {{yesterday}}, {{time}}, {{name}}, "
@@ -86,12 +83,8 @@ def schedule_command(method: str, run_fn: Callable[..., None]) -> Callable[..., 
     return build_command(name, params, lambda options: _schedule(method, options), doc)
 
 
-for _method, _run_fn in (
-    ("self-instruct", run_self_instruct),
-    ("unnatural", run_unnatural),
-    ("evol-instruct", run_evol_instruct),
-):
-    schedule_app.command(_method)(schedule_command(_method, _run_fn))
+for _spec in methods.specs():
+    schedule_app.command(_spec.name)(schedule_command(_spec))
 
 
 def _check_schedule(when: dict[str, Any], config: dict[str, Any]) -> None:
@@ -115,37 +108,42 @@ def _check_schedule(when: dict[str, Any], config: dict[str, Any]) -> None:
         )
 
 
-def _absolute_paths(config: dict[str, Any]) -> dict[str, Any]:
+def _paths(spec: MethodSpec) -> tuple[str, ...]:
+    return ("out", "prices_file", *spec.options.paths())
+
+
+def _absolute_paths(spec: MethodSpec, config: dict[str, Any]) -> dict[str, Any]:
     """Runs start in another process and folder (serve, a worker): paths are made absolute."""
+    paths = _paths(spec)
     return {
-        k: str(Path(v).expanduser().absolute()) if k in PATHS and v else v
+        k: str(Path(v).expanduser().absolute()) if k in paths and v else v
         for k, v in config.items()
     }
 
 
-def _check_paths(method: str, config: dict[str, Any], grow: int) -> None:
+def _check_paths(spec: MethodSpec, config: dict[str, Any], grow: int) -> None:
     from flows.scheduled import is_template, template_fields
 
     templated = is_template(config)
-    if grow and (templated or method == "evol-instruct"):
+    if grow and (templated or spec.target is None):
+        with_target = ", ".join(s.name for s in methods.specs() if s.target is not None)
         raise ConfigError(
             "--grow continues one run directory to a higher --target: it needs a fixed --out "
-            "and a method with a target (self-instruct, unnatural)"
+            f"and a method with a target ({with_target})"
         )
-    for key in ("seeds", "demos", "prices_file"):
+    for key in _paths(spec)[1:]:
         value = config.get(key)
-        flag = "--" + key.replace("_", "-")
-        if value and not template_fields(value, flag) and not Path(value).is_file():
-            raise ConfigError(f"{flag} {value}: no such file; pass an existing file")
+        flag = spec.options.flag(key) if key != "prices_file" else "--prices-file"
+        if value and not template_fields(value, flag) and not Path(value).exists():
+            raise ConfigError(f"{flag} {value}: no such file or folder; pass an existing one")
 
 
 def _schedule(method: str, options: dict[str, Any]) -> None:
+    spec = methods.get(method)
     when = {name: options.pop(name) for name, _, _ in OPTIONS}
-    if "from_" in options:
-        options["source"] = options.pop("from_")
-    config = _absolute_paths(config_from_options(method, options).to_dict())
+    config = _absolute_paths(spec, config_from_options(method, options).to_dict())
     _check_schedule(when, config)
-    _check_paths(method, config, when["grow"])
+    _check_paths(spec, config, when["grow"])
 
     from flows import deploy
     from flows.limits import check_rate_limit, default_limit_name, set_rate_limit

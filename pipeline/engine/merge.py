@@ -7,7 +7,8 @@ seeds (or demonstrations) and everything merged before, taking the shards' kept 
 fixed order (round-robin: the first of each shard, then the second of each, ...), so that a
 --target takes evenly from every shard and the same inputs always give the same files.
 
-Unnatural Instructions gates core examples only; reformulations follow their core."""
+What is merged, and how, is the method's (its MethodSpec's gate and merge): Unnatural
+Instructions gates core examples only, and its reformulations follow their core."""
 
 from __future__ import annotations
 
@@ -17,18 +18,14 @@ from itertools import chain, zip_longest
 from pathlib import Path
 from typing import Any
 
+from pipeline import methods
 from pipeline.config import RunConfig
 from pipeline.engine.stats import Stats
 from pipeline.errors import ConfigError
 from pipeline.filters.rouge.index import RougeIndex
-from pipeline.methods.self_instruct.recipe import CORE_FILE, FULL_FILE, core_gate_text
-from pipeline.methods.unnatural.core import load_demos
-from pipeline.methods.unnatural.expand import released_records
-from pipeline.seeds import load_seeds
-from pipeline.store import KEPT, RUN_FILE, STATS, RunDir, atomic_write, jsonl_lines
+from pipeline.methods.spec import Merge, MethodSpec
+from pipeline.store import KEPT, RUN_FILE, STATS, RunDir
 from pipeline.types import Drop, Example
-
-MERGEABLE = ("self-instruct", "unnatural")
 
 
 @dataclass
@@ -48,17 +45,19 @@ def load_shard(path: Path) -> Shard:
             f"{path}: not a run directory with outputs ({RUN_FILE}, {KEPT}); pass the "
             "--out of each shard run"
         ) from None
-    config = RunConfig.from_dict(doc["config"])
+    config = methods.load_config(doc["config"])
     return Shard(path, config, [Example.from_dict(json.loads(line)) for line in lines if line])
 
 
-def check_shards(shards: list[Shard]) -> str:
+def check_shards(shards: list[Shard]) -> MethodSpec:
     """Shards must be one run split by --seed; returns their method."""
     first = shards[0]
-    if first.config.method not in MERGEABLE:
+    spec = methods.get(first.config.method)
+    if spec.merge is None or spec.gate is None:
+        mergeable = [s.name for s in methods.specs() if s.merge is not None and s.gate]
         raise ConfigError(
-            f"{first.path}: merge takes {' or '.join(MERGEABLE)} runs; "
-            f"{first.config.method} has no ROUGE gate, concatenate its kept.jsonl instead"
+            f"{first.path}: merge takes {' or '.join(mergeable)} runs; "
+            f"{spec.name} has no ROUGE gate, concatenate its kept.jsonl instead"
         )
     seen: set[Path] = set()
     for shard in shards:
@@ -73,34 +72,32 @@ def check_shards(shards: list[Shard]) -> str:
                 f"{shard.path} differs from {first.path} in {', '.join(changed[:4])}; shards of "
                 "one run share every setting but --seed"
             )
-    return first.config.method
+    return spec
 
 
-def _units(shard: Shard, index: int) -> list[list[Example]]:
-    """What the gate decides on together: an example, or a core example and its
-    reformulations. Ids get the shard's number, since every shard counts from 0."""
+def _units(shard: Shard, index: int, merge: Merge) -> list[list[Example]]:
+    """What the gate decides on together: an example, and the ones that follow it (a core
+    example and its reformulations). Ids get the shard's number, since every shard counts
+    from 0."""
     prefix = f"s{index}-"
     units: list[list[Example]] = []
     for e in shard.kept:
         meta = {**e.meta, "shard": str(shard.path), "shard_id": e.id}
-        if "core_id" in meta:
-            meta["core_id"] = prefix + meta["core_id"]
+        for name in merge.id_fields:
+            if name in meta:
+                meta[name] = prefix + meta[name]
         renamed = replace(e, id=prefix + e.id, meta=meta)
-        if e.meta.get("stage") == "reformulation" and units:
+        if merge.follows(e) and units:
             units[-1].append(renamed)
         else:
             units.append([renamed])
     return units
 
 
-def _gate(config: RunConfig) -> tuple[RougeIndex, Any]:
-    gate = RougeIndex(threshold=config.rouge_threshold)
-    if config.method == "unnatural":
-        demos = load_demos(config.demos)
-        gate.extend([core_gate_text(d) for members in demos.values() for d in members])
-        return gate, core_gate_text
-    gate.extend([s.instruction for s in load_seeds(config.seeds)])
-    return gate, lambda e: e.instruction
+def _gate(spec: MethodSpec, config: RunConfig) -> RougeIndex:
+    """The method's gate as a run of the shards' config starts it."""
+    assert spec.gate is not None
+    return spec.gate.index(config.options.rouge_threshold, spec.gate.seeds(spec.recipe(config)))
 
 
 def merge_runs(runs: list[Path], out: Path, target: int | None = None) -> dict[str, Any]:
@@ -110,13 +107,14 @@ def merge_runs(runs: list[Path], out: Path, target: int | None = None) -> dict[s
     if target is not None and target < 1:
         raise ConfigError(f"--target must be at least 1, got {target}")
     shards = [load_shard(Path(r)) for r in runs]
-    method = check_shards(shards)
+    spec = check_shards(shards)
     if Path(out).resolve() in {s.path.resolve() for s in shards}:
         raise ConfigError(f"--out {out} is one of the shards; pass a new folder")
-    per_shard = [_units(s, i) for i, s in enumerate(shards)]
+    assert spec.merge is not None and spec.gate is not None
+    per_shard = [_units(s, i, spec.merge) for i, s in enumerate(shards)]
     units = [u for u in chain.from_iterable(zip_longest(*per_shard)) if u is not None]
-    gate, text_of = _gate(shards[0].config)
-    decisions = gate.gate([text_of(u[0]) for u in units], limit=target)
+    gate = _gate(spec, shards[0].config)
+    decisions = gate.gate([spec.gate.text(u[0]) for u in units], limit=target)
     stats, kept, drops = Stats(), [], []
     for unit, decision in zip(units, decisions, strict=False):
         head = unit[0]
@@ -133,7 +131,7 @@ def merge_runs(runs: list[Path], out: Path, target: int | None = None) -> dict[s
         drops += [Drop("rouge", "core_too_similar", head.id, r) for r in unit[1:]]
         for d in drops[-len(unit) :]:
             stats.count_drop(d.filter, d.reason)
-    return _write(Path(out), method, shards, kept, drops, stats, len(units) - len(decisions))
+    return _write(Path(out), spec, shards, kept, drops, stats, len(units) - len(decisions))
 
 
 def _shard_summary(shard: Shard) -> dict[str, Any]:
@@ -154,7 +152,7 @@ def _shard_summary(shard: Shard) -> dict[str, Any]:
 
 def _write(
     out: Path,
-    method: str,
+    spec: MethodSpec,
     shards: list[Shard],
     kept: list[Example],
     drops: list[Drop],
@@ -170,10 +168,6 @@ def _write(
         "shards": [_shard_summary(s) for s in shards],
     }
     RunDir(out).write_outputs(kept, drops, result)
-    if method == "unnatural":
-        core = [e for e in kept if e.meta.get("stage") != "reformulation"]
-        reformulations = [e for e in kept if e.meta.get("stage") == "reformulation"]
-        core_records, full_records = released_records(core, reformulations)
-        atomic_write(out / CORE_FILE, jsonl_lines(core_records))
-        atomic_write(out / FULL_FILE, jsonl_lines(full_records))
+    if spec.outputs is not None:
+        spec.outputs.write(out, kept)
     return result

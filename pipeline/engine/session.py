@@ -1,7 +1,8 @@
 """A run from config to files: open the run directory, wire the backend stack, write outputs.
 
-A method's recipe (pipeline/recipes.py) gives its stages; the session runs them in order, each
-as a Generation with its own judge. Used by the CLI directly and by the Prefect flows."""
+A method's recipe (its MethodSpec's, pipeline/methods/) gives its stages; the session runs them
+in order, each as a Generation with its own judge. Used by the CLI directly and by the Prefect
+flows, which pass what to do once the run is over (`on_complete`: the HTML report)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from pipeline import methods
 from pipeline.backends.base import Backend
 from pipeline.backends.budget import Budget, BudgetedBackend
 from pipeline.backends.cache import RequestCache
@@ -25,9 +28,7 @@ from pipeline.config import RunConfig
 from pipeline.engine.judge_process import JudgeProcess, LocalJudge
 from pipeline.engine.runner import AsyncJudge, Generation
 from pipeline.engine.stages import NO_TARGET, Recipe, StageResult, StageSpec
-from pipeline.methods.self_instruct.recipe import RECIPES
 from pipeline.prices import Price, price_for
-from pipeline.report.build import write_report
 from pipeline.store import CACHE_FILE, RunDir
 
 # Answers per advance() call, as run_session takes them: judging in steps of 1,000 made a
@@ -55,6 +56,7 @@ class Session:
     resumed: bool
     budget: Budget
     on_progress: Callable[[Session], None] | None = None
+    on_complete: Callable[[Path], object] | None = None
     started: float = field(default_factory=time.monotonic)
     done: list[StageResult] = field(default_factory=list)
     complete: bool = False
@@ -69,9 +71,13 @@ class Session:
         policy: RetryPolicy | None = None,
         on_progress: Callable[[Session], None] | None = None,
         wrap: Callable[[Backend], Backend] | None = None,
+        on_complete: Callable[[Path], object] | None = None,
     ) -> Session:
-        """Check everything a run needs before the first request is sent."""
-        recipe = RECIPES[config.method](config)
+        """Check everything a run needs before the first request is sent.
+
+        `on_complete(run_dir)` runs after the outputs are written once the run is over (the
+        HTML report, which takes seconds at 50K examples: not for checkpoints)."""
+        recipe = methods.get(config.method).recipe(config)
         fingerprint = config.fingerprint(**recipe.fingerprint_parts())
         model = backend if backend is not None else make_backend(config)
         inner = model
@@ -104,7 +110,9 @@ class Session:
             # An answer still in the making when the last session stopped: waited for a while.
             patience=min(config.timeout, PATIENCE),
         )
-        session = cls(config, recipe, run_dir, cache, cached, retry, resumed, budget, on_progress)
+        session = cls(
+            config, recipe, run_dir, cache, cached, retry, resumed, budget, on_progress, on_complete
+        )
         session._start_stage()
         # Everything built so far lives for the whole run: out of the collector's sight, so a
         # full collection cannot stall the loop for 50-250 ms while answers wait to be committed
@@ -209,12 +217,12 @@ class Session:
         }
 
     async def write(self) -> dict[str, Any]:
-        """Write every output file atomically; returns the stats as written. The HTML report
-        is written once the run is over (it takes seconds at 50K examples, not for checkpoints)."""
+        """Write every output file atomically; returns the stats as written. Once the run is
+        over, `on_complete` follows."""
         extra = self._session_stats()
         stats = await self.recipe.write(self.run_dir, self.done, self.generation, extra)
-        if self.complete:
-            write_report(self.run_dir.path)
+        if self.complete and self.on_complete is not None:
+            self.on_complete(self.run_dir.path)
         self._last_checkpoint = time.monotonic()
         return stats
 

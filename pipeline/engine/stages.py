@@ -66,6 +66,15 @@ def build_map_judge(method: Method, filters: list) -> Judge:
     return Judge(method, filters, None, NO_TARGET)
 
 
+def stage_drops(results: list[StageResult]) -> list[Drop]:
+    """Every stage's drops in stage order, each tagged with the stage that dropped it."""
+    return [
+        Drop(d.filter, d.reason, d.detail, d.example, d.raw, {**d.meta, "stage": r.name})
+        for r in results
+        for d in r.drops
+    ]
+
+
 def combined_stats(
     results: list[StageResult], kept: int, fresh: set[str], complete: bool
 ) -> dict[str, Any]:

@@ -1,9 +1,9 @@
 """What a run will cost before it starts: requests, tokens, money and wall time, each as
 low / expected / high, under the same names as a run's stats.json.
 
-The method's own cost model (estimate_models.py, estimate_evol.py) counts the prompts the run
-will send and takes keep rates and output lengths from a prior, from the answers the run
-directory already holds (a resumed or extended run), or from a pilot of N real requests sent
+The method's own cost model (its folder's estimate.py, built on estimate/models.py) counts the
+prompts the run will send and takes keep rates and output lengths from a prior, from the answers
+the run directory already holds (a resumed or extended run), or from a pilot of N real requests sent
 through the run's own cache (so the run reuses them). Without a pilot nothing is sent and
 nothing is written."""
 
@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline import methods
 from pipeline.backends.base import Backend
 from pipeline.config import RunConfig
-from pipeline.estimate.models import Context, StageNumbers, self_instruct, unnatural
-from pipeline.estimate.observe import Observed, history_cache, replay, run_pilot
+from pipeline.estimate.models import Context, StageNumbers
+from pipeline.estimate.observe import Observed, history_cache, replay
+from pipeline.estimate.pilot import run_pilot
 from pipeline.estimate.stats import SCENARIOS
-from pipeline.methods.evol.estimate import evol
-from pipeline.methods.self_instruct.recipe import RECIPES, core_gate_text
 from pipeline.prices import Price, price_for
 from pipeline.store import CACHE_FILE
 from pipeline.tokens import count_tokens
@@ -37,29 +36,6 @@ REASONING = re.compile(r"(o\d|gpt-5)(\b|-|$)")
 # A run's fixed start: opening the run directory, and starting the worker process that judges
 # a ROUGE-gated stage (0.2-0.4 s measured with --judge process, a few ms inline).
 STARTUP_SECONDS, WORKER_START_SECONDS = 0.03, 0.3
-
-
-@dataclass(frozen=True)
-class CostModel:
-    """A method's cost model, which of its stages a pilot sends requests for, and the texts its
-    ROUGE gate starts with (to tell a copied seed from a near-duplicate of a generated item)."""
-
-    estimate: Callable[[Context], tuple[dict[str, list[StageNumbers]], str]]
-    pilot_covers: Callable[[str], bool] = lambda stage: True
-    gate_seeds: Callable[[Any], list[str]] | None = None  # None: no ROUGE-gated stage
-
-
-MODELS: dict[str, CostModel] = {
-    "self-instruct": CostModel(
-        self_instruct, gate_seeds=lambda recipe: [s.instruction for s in recipe.seeds]
-    ),
-    "unnatural": CostModel(
-        unnatural,
-        gate_seeds=lambda recipe: [core_gate_text(d) for ds in recipe.demos.values() for d in ds],
-    ),
-    # Rounds repeat the first: a pilot of round 1 measures them all.
-    "evol-instruct": CostModel(evol, lambda stage: stage.endswith("-1")),
-}
 
 
 def token_counter(config: RunConfig) -> tuple[Callable[[str], int], str]:
@@ -101,8 +77,8 @@ def _offline_tiktoken(model: str) -> Any:
 def estimate(config: RunConfig, pilot: int = 0, backend: Backend | None = None) -> dict[str, Any]:
     """The estimate of a run of `config`, as one JSON-ready dict. Every input is checked
     before a pilot sends anything."""
-    recipe = RECIPES[config.method](config)
-    model = MODELS[config.method]
+    spec = methods.get(config.method)
+    recipe, model = spec.recipe(config), spec.cost
     price = price_for(config)
     cache = history_cache(config, config.fingerprint(**recipe.fingerprint_parts()))
     latency: list[float] = []
@@ -110,7 +86,7 @@ def estimate(config: RunConfig, pilot: int = 0, backend: Backend | None = None) 
     if pilot:
         latency, pilot_seconds = run_pilot(config, pilot, model.pilot_covers, backend)
         cache = Path(config.out) / CACHE_FILE
-    seeds = set(model.gate_seeds(recipe)) if model.gate_seeds else set()
+    seeds = set(spec.gate.seeds(recipe)) if spec.gate else set()
     observed = replay(recipe, cache, seeds) if cache is not None else Observed()
     observed.latency, observed.pilot, observed.pilot_seconds = latency, pilot, pilot_seconds
     count, tokenizer = token_counter(config)
@@ -120,7 +96,7 @@ def estimate(config: RunConfig, pilot: int = 0, backend: Backend | None = None) 
     prices = {m: price_for(config, m) for m in models}
     seconds = _seconds_per_request(config, observed)
     startup = STARTUP_SECONDS
-    if model.gate_seeds and config.judge == "process":
+    if spec.gate and config.judge == "process":
         startup += WORKER_START_SECONDS
     result = _assemble(config, scenarios, prices, seconds, observed.unused, startup)
     result["cost"]["price"] = _price_dict(price)

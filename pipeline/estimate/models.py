@@ -1,7 +1,7 @@
-"""Each method's cost model: the requests and tokens of every stage of a run, in the low-cost,
-expected and high-cost scenario. A model is one small function of a Context; a new method
-plugs in by adding its function to MODELS (and, if it runs in rounds, which stages a pilot
-covers).
+"""What every method's cost model is made of: the requests and tokens of every stage of a run, in
+the low-cost, expected and high-cost scenario. A method's model (its folder's estimate.py) is one
+small function of a Context, built from the stage models here: a generate-until-target stage
+behind a ROUGE-L gate (gated_stage) and a stage that maps over a list (map_stage).
 
 Prompt tokens are counted on the prompts the run will send (the methods plan them
 deterministically); what the model writes and how much of it is kept comes from a prior,
@@ -27,10 +27,21 @@ from pipeline.estimate.stats import (
     mostly_prior,
     pool_after,
     requests_to_grow,
-    share,
 )
-from pipeline.methods.unnatural.expand import PARAPHRASE_MAX_TOKENS
 from pipeline.types import Request
+
+Estimate = Callable[["Context"], tuple[dict[str, list["StageNumbers"]], str]]
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """A method's cost model: `estimate(ctx)` returns each scenario's stages and a one-line note
+    of what it assumed; `pilot_covers(stage)` says which stages a pilot sends requests for (a
+    method of rounds: the first round's, which measure them all)."""
+
+    estimate: Estimate
+    pilot_covers: Callable[[str], bool] = lambda stage: True
+
 
 # Prompts rendered one by one; past this many, a stage's prompts are counted as their mean.
 RENDER_LIMIT = 5_000
@@ -228,75 +239,3 @@ def mean_tokens(ctx: Context, texts: list[str], system: str | None = None) -> fl
 def survivors(obs: StageObs, items: float, keep: Param, s: str) -> float:
     """Items a stage keeps: those already judged, plus a share of the rest."""
     return len(obs.kept) + keep[s] * max(items - obs.prompts, 0.0)
-
-
-def self_instruct_prior(c: RunConfig) -> GatePrior:
-    """Tasks per prompt: num_tasks - num_prompt_instructions - 1 (16 by default); about 75%
-    parse, pass Alpaca's filters and are not copies of a seed; an Alpaca task (instruction,
-    input, output and labels) is about 65 tokens."""
-    tasks = c.num_tasks - c.num_prompt_instructions - 1
-    return GatePrior(0.75 * tasks, 2.0, 65.0 * tasks, 2.5)
-
-
-def self_instruct(ctx: Context) -> tuple[dict[str, list[StageNumbers]], str]:
-    c, recipe = ctx.config, ctx.recipe
-    tasks = c.num_tasks - c.num_prompt_instructions - 1
-    stage, note = gated_stage(ctx, recipe.stage(0, []), self_instruct_prior(c), cap=tasks)
-    return {s: [stage[s]] for s in SCENARIOS}, note
-
-
-# Unnatural Instructions: a gated core stage, then one output per core example, then
-# --paraphrases reformulations per example with an output.
-UNNATURAL_CORE = GatePrior(0.85, 1.5, 60.0, 3.0)
-OUTPUT_TOKENS = (60.0, 5.0)  # an output: often a label or one sentence, sometimes a paragraph
-PARAPHRASE_TOKENS = (40.0, 3.0)  # a reformulated instruction with its {INPUT}
-OUTPUT_KEEP = (0.97, 10.0)  # outputs neither empty nor cut off
-
-
-def _sizes(ctx: Context, obs: StageObs, texts: list[str], factor: float) -> Param:
-    """Prompt tokens of one item of a map stage: the mean of `texts` rendered, updated by the
-    prompts the stage has sent so far."""
-    return lognormal(mean_tokens(ctx, texts), factor, per_prompt(obs.prompt_per_request, obs))
-
-
-def _lengths(obs: StageObs, prior: tuple[float, float], cap: float) -> Param:
-    return lognormal(*prior, per_prompt(obs.completion_per_request, obs), cap)
-
-
-def unnatural(ctx: Context) -> tuple[dict[str, list[StageNumbers]], str]:
-    c, recipe = ctx.config, ctx.recipe
-    ppr = c.prompts_per_request
-    core, note = gated_stage(ctx, recipe.stage(0, []), UNNATURAL_CORE, cap=1.0)
-    _, outputs, reformulations = (ctx.obs(name) for name in recipe.stages)
-    # Prompt sizes from the core examples generated so far, else from the demonstrations.
-    typical = ctx.obs("core").kept or [d for ds in recipe.demos.values() for d in ds]
-    output_tpl, paraphrase_tpl = recipe.templates
-    asks = [
-        output_tpl.render(
-            instruction=e.instruction, input=e.input, constraints=e.meta.get("constraints", "None.")
-        )
-        for e in typical
-    ]
-    output_prompt, output_len = (
-        _sizes(ctx, outputs, asks, 1.5),
-        _lengths(outputs, OUTPUT_TOKENS, c.output_max_tokens),
-    )
-    keep = share(*OUTPUT_KEEP, len(outputs.kept), outputs.generated)
-    rewrites = [paraphrase_tpl.render(instruction=e.instruction) for e in typical]
-    paraphrase_prompt, paraphrase_len = (
-        _sizes(ctx, reformulations, rewrites, 1.3),
-        _lengths(reformulations, PARAPHRASE_TOKENS, PARAPHRASE_MAX_TOKENS),
-    )
-    out = {}
-    for s in SCENARIOS:
-        answered = map_stage(ctx, outputs, core[s].kept, output_prompt[s], output_len[s], ppr)
-        items = survivors(outputs, core[s].kept, keep, s) * c.paraphrases
-        rewritten = map_stage(
-            ctx, reformulations, items, paraphrase_prompt[s], paraphrase_len[s], ppr
-        )
-        out[s] = [core[s], answered, rewritten]
-    note += (
-        f"; outputs {output_len.expected:.0f} tokens, {keep.expected:.0%} kept; "
-        f"reformulations {paraphrase_len.expected:.0f} tokens"
-    )
-    return out, note

@@ -1,5 +1,3 @@
-"""The HTML run report: built from a run directory's files, self-contained, offline."""
+"""The HTML run report: built from a run directory's files, self-contained, offline (build.py).
 
-from pipeline.report.build import REPORT, build_report, write_report
-
-__all__ = ["REPORT", "build_report", "write_report"]
+A method adds its own parts through its MethodReport (hooks.py)."""

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline import methods
 from pipeline.errors import ConfigError
-from pipeline.methods.evol.lineage import Pool, starting_pool
-from pipeline.methods.evol.report import evol_section
+from pipeline.methods.spec import MethodSpec
 from pipeline.report import svg
 from pipeline.report.content import (
     REFERENCE,
@@ -19,13 +19,15 @@ from pipeline.report.content import (
     similarity_section,
 )
 from pipeline.report.funnel import cost_section, funnel_section
+from pipeline.report.hooks import NONE, MethodReport, Pool
 from pipeline.report.load import RunData, load_runs
 from pipeline.report.page import count, esc, kpis, note, page, pct, section, table, usd
 from pipeline.report.sample import sample_section
-from pipeline.report.similarity import Similarity, computed, from_meta, gate_text
+from pipeline.report.similarity import Similarity, computed, from_meta, full_text
 from pipeline.report.textstats import FIELDS, diversity, lengths, share_with_input
 from pipeline.report.verbs import verb_noun_counts
 from pipeline.store import atomic_write
+from pipeline.types import Example
 
 REPORT = "report.html"
 SECTIONS = ("summary", "funnel", "similarity", "diversity", "lengths", "cost", "sample")
@@ -35,10 +37,19 @@ TITLES = {
     "similarity": "Similarity",
     "diversity": "Diversity",
     "lengths": "Lengths",
-    "evol": "Rounds",
     "cost": "Cost",
     "sample": "Sample",
 }
+
+
+def _spec(run: RunData) -> MethodSpec | None:
+    """The run's method, or None for one this version does not know."""
+    return methods.registry().get(run.method)
+
+
+def _hooks_of(method: str) -> MethodReport:
+    spec = methods.registry().get(method)
+    return spec.report if spec is not None else NONE
 
 
 def analyze(run: RunData, pool: Pool | None) -> Analysis:
@@ -57,22 +68,28 @@ def analyze(run: RunData, pool: Pool | None) -> Analysis:
 
 
 def _similarity(run: RunData, pool: Pool | None) -> Similarity:
-    gated = run.method in ("self-instruct", "unnatural")
-    threshold = float(run.config.get("rouge_threshold", REFERENCE)) if gated else None
-    found = from_meta(run.kept, run.method, threshold) if gated else None
+    """The gate's own scores when the kept examples carry them, else computed here: against
+    the starting pool when the method has one to show (pool), else against the kept ones."""
+    spec = _spec(run)
+    gate = spec.gate if spec is not None else None
+    if gate is None:
+        texts = [full_text(e) for e in run.kept]
+        return computed(texts, list(pool.texts.values()) if pool else [], None)
+    threshold = float(run.config.get("rouge_threshold", REFERENCE))
+    gated = [e for e in run.kept if gate.gated(Example.from_dict(e))]
+    found = from_meta(gated, gate, threshold)
     if found is not None:
         return found
-    kept = run.kept
-    if run.method == "unnatural":
-        kept = [e for e in kept if (e.get("meta") or {}).get("stage") == "core"]
-    texts = [gate_text(e) if run.method != "self-instruct" else e["instruction"] for e in kept]
+    texts = [gate.text(Example.from_dict(e)) for e in gated]
     return computed(texts, list(pool.texts.values()) if pool else [], threshold)
 
 
+def _hooks(run: RunData) -> MethodReport:
+    return _hooks_of(run.method)
+
+
 def _also(run: RunData) -> str:
-    if run.method == "evol-instruct":
-        return ", and the starting pool run.json names (for the seeds' texts)"
-    return " only"
+    return _hooks(run).reads or " only"
 
 
 def _summary(run: RunData, prefix: str) -> str:
@@ -98,21 +115,22 @@ def _summary(run: RunData, prefix: str) -> str:
 
 def run_article(run: RunData, prefix: str = "") -> tuple[str, Analysis, list[str]]:
     """One run's sections; returns the HTML, its analysis and the section ids in order."""
-    pool = starting_pool(run) if run.method == "evol-instruct" else None
+    hooks = _hooks(run)
+    pool = hooks.context(run)
     a = analyze(run, pool)
     parts = {
         "summary": _summary(run, prefix),
         "funnel": funnel_section(run, prefix),
         "similarity": similarity_section(a, prefix),
         "diversity": diversity_section(a, prefix),
-        "lengths": lengths_section(a, prefix, run.method),
+        "lengths": lengths_section(a, prefix, hooks.lengths_note),
         "cost": cost_section(run, prefix),
-        "sample": sample_section(run.kept, run.method, pool, prefix),
+        "sample": sample_section(run.kept, hooks, pool, prefix),
     }
     order = list(SECTIONS)
-    if pool is not None:
-        parts["evol"] = evol_section(run, pool, prefix)
-        order.insert(order.index("cost"), "evol")
+    for extra in hooks.sections:
+        parts[extra.id] = extra.html(run, pool, prefix)
+        order.insert(order.index("cost"), extra.id)
     html = "".join(parts[k] for k in order)
     article = f'<article class="run" data-run="{esc(run.name)}" id="{prefix}run">{html}</article>'
     return article, a, order
@@ -120,10 +138,11 @@ def run_article(run: RunData, prefix: str = "") -> tuple[str, Analysis, list[str
 
 def build_report(run_dirs: list[str | Path]) -> str:
     """The HTML page for one run directory, or for several side by side."""
-    runs = load_runs(list(run_dirs))
+    runs = load_runs(list(run_dirs), lambda method: _hooks_of(method).drop_fields)
     if len(runs) == 1:
         article, _, order = run_article(runs[0])
-        nav = [(sid, TITLES[sid]) for sid in order]
+        titles = {**TITLES, **{s.id: s.title for s in _hooks(runs[0]).sections}}
+        nav = [(sid, titles[sid]) for sid in order]
         title = f"instructgen report: {runs[0].name}"
         return page(title, nav, f"<h1>{esc(title)}</h1>{article}")
     articles, analyses = [], []

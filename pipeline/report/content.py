@@ -121,7 +121,7 @@ def length_edges(values: np.ndarray, bins: int = 30) -> np.ndarray:
     return np.arange(0.0, top + step / 2, step)
 
 
-def lengths_section(a: Analysis, prefix: str, method: str = "") -> str:
+def lengths_section(a: Analysis, prefix: str, method_note: str = "") -> str:
     rows, charts = [], []
     for name in FIELDS:
         ln = a.lengths[name]
@@ -142,11 +142,7 @@ def lengths_section(a: Analysis, prefix: str, method: str = "") -> str:
             xlabel = f"{name} words (the last bar holds {edges[-1]:,.0f} and more)"
             charts.append(svg.histogram(ln.values, edges, f"{name} length", xlabel, size=480))
     head = ["field", "#non-empty", "#empty", "#mean", "#median", "#p90", "#max"]
-    why = (
-        " A reformulation carries its input inside its instruction."
-        if method == "unnatural"
-        else ""
-    )
+    why = f" {method_note}" if method_note else ""
     intro = note(f"Words by whitespace split; empty fields are counted apart, not as zero.{why}")
     grid = f'<div class="grid">{"".join(charts)}</div>'
     return section("lengths", prefix, "Lengths", intro + table(head, rows) + grid)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,8 @@ class RunData:
     drop_examples: dict[tuple[str, str], list[dict[str, Any]]]
     estimate: dict[str, Any] | None = None
     fingerprint: str | None = None  # run.json's
-    # Evol only: every drop's operation, for elimination by operation.
-    drop_operations: list[str] = field(default_factory=list)
+    # The meta fields of every drop that the method's report sections read (MethodReport).
+    drop_meta: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def method(self) -> str:
@@ -43,8 +44,13 @@ class RunData:
         return self.path.name or str(self.path)
 
 
-def load_run(path: str | Path) -> RunData:
-    """Read stats.json, run.json, kept.jsonl, removed.jsonl and an optional estimate.json."""
+DropFields = Callable[[str], tuple[str, ...]]
+
+
+def load_run(path: str | Path, drop_fields: DropFields = lambda method: ()) -> RunData:
+    """Read stats.json, run.json, kept.jsonl, removed.jsonl and an optional estimate.json.
+
+    `drop_fields(method)` names the meta fields of every drop the method's sections read."""
     path = Path(path)
     if not path.is_dir():
         raise InputError(path, None, "is not a directory", _FIX)
@@ -55,11 +61,10 @@ def load_run(path: str | Path) -> RunData:
     run = run if isinstance(run, dict) else {}
     config = run.get("config") if isinstance(run.get("config"), dict) else {}
     kept = [_slim(e) for e in _read_jsonl(path / KEPT)]
-    evol = config.get("method") == "evol-instruct"
-    examples, operations = _read_removed(path / REMOVED, evol)
+    examples, drop_meta = _read_removed(path / REMOVED, drop_fields(str(config.get("method"))))
     estimate = _read_json(path / ESTIMATE, required=False)
     fingerprint = run.get("fingerprint")
-    return RunData(path, stats, config, kept, examples, estimate, fingerprint, operations)
+    return RunData(path, stats, config, kept, examples, estimate, fingerprint, drop_meta)
 
 
 def _slim(example: dict[str, Any]) -> dict[str, Any]:
@@ -97,16 +102,17 @@ def _parse_line(file: Path, number: int, line: str) -> dict[str, Any]:
         raise InputError(file, number, "is not one JSON object", _FIX) from None
 
 
-def _read_removed(file: Path, evol: bool):
-    """A few example drops per (filter, reason); for Evol every drop's operation."""
+def _read_removed(file: Path, fields: tuple[str, ...]):
+    """A few example drops per (filter, reason), and `fields` of every drop's example meta
+    (which takes parsing every line, not only its head)."""
     examples: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    operations: list[str] = []
+    values: dict[str, list[str]] = {name: [] for name in fields}
     if not file.exists():
-        return examples, operations
+        return examples, values
     keys: dict[tuple[str, str], tuple[str, str]] = {}  # a handful of (filter, reason) heads
     with file.open(encoding="utf-8") as f:
         for number, line in enumerate(f, 1):
-            head = None if evol else _HEAD.match(line)
+            head = None if fields else _HEAD.match(line)
             if head is not None:
                 raw = head.groups()
                 key = keys.get(raw)
@@ -121,13 +127,15 @@ def _read_removed(file: Path, evol: bool):
             key = (drop.get("filter", ""), drop.get("reason", ""))
             if len(examples[key]) < DROP_EXAMPLES:
                 examples[key].append(drop)
-            if evol:
-                meta = (drop.get("example") or {}).get("meta") or {}
-                operations.append(str(meta.get("operation", "?")))
-    return dict(examples), operations
+            meta = (drop.get("example") or {}).get("meta") or {}
+            for name in fields:
+                values[name].append(str(meta.get(name, "?")))
+    return dict(examples), values
 
 
-def load_runs(paths: list[str | Path]) -> list[RunData]:
+def load_runs(
+    paths: list[str | Path], drop_fields: DropFields = lambda method: ()
+) -> list[RunData]:
     if not paths:
         raise InstructgenError("no run directory given; pass at least one RUN_DIR")
-    return [load_run(p) for p in paths]
+    return [load_run(p, drop_fields) for p in paths]

@@ -5,21 +5,21 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from pipeline.methods.evol.lineage import Pool, lineage
+from pipeline.report.hooks import MethodReport, Pool
 from pipeline.report.page import clip, esc, note, section, table
 
 SAMPLE_ROWS = 200
 
 
-def sample_section(kept: list[dict], method: str, pool: Pool | None, prefix: str) -> str:
+def sample_section(kept: list[dict], hooks: MethodReport, pool: Pool | None, prefix: str) -> str:
     picked = sorted(random.Random(0).sample(range(len(kept)), min(SAMPLE_ROWS, len(kept))))
-    by_id = {e["id"]: e for e in kept} if method == "evol-instruct" else {}
+    by_id = {e["id"]: e for e in kept} if hooks.lineage is not None else {}
     rows = [
         [
             str(i + 1),
             f'<code class="id">{esc(kept[i].get("id", ""))}</code>',
             _texts(kept[i]),
-            _lineage(kept[i], by_id, pool),
+            _lineage(kept[i], by_id, pool, hooks),
         ]
         for i in picked
     ]
@@ -51,16 +51,12 @@ def _texts(e: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def _lineage(e: dict[str, Any], by_id: dict, pool: Pool | None) -> str:
+def _lineage(e: dict[str, Any], by_id: dict, pool: Pool | None, hooks: MethodReport) -> str:
+    """The method's own lineage cell if it has one for `e`, else what meta tells."""
+    own = hooks.lineage(e, by_id, pool) if hooks.lineage is not None else None
+    if own is not None:
+        return own
     meta = e.get("meta") or {}
-    if by_id and "operation" in meta:
-        steps = lineage(e, by_id, pool or Pool({}, ""))
-        return " → ".join(
-            esc(s.id) if s.operation == "seed" else f"{esc(s.id)} <i>({esc(s.operation)})</i>"
-            for s in steps
-        )
-    if meta.get("stage") == "reformulation":
-        return f"reformulation {meta.get('reformulation', '')} of {esc(meta.get('core_id', ''))}"
     lines = []
     if meta.get("stage"):
         lines.append(f"{esc(meta['stage'])}, demo set {esc(meta.get('demo_set', ''))}")

@@ -1,7 +1,8 @@
 """Each kept instruction's highest ROUGE-L F to the pool before it (the Self-Instruct figure).
 
-Self-Instruct and Unnatural's core examples carry it in meta (`most_similar`, from the gate
-itself). For a method without the gate it is computed with the gate's own RougeIndex: exactly
+A gated method's examples carry it in meta (`most_similar`, from the gate itself; which ones
+and what it compares: the method's Gate). Otherwise it is computed with the gate's RougeIndex:
+exactly
 for up to EXACT_MAX kept instructions, else for a seeded sample of SAMPLE of them, each scored
 against exactly the pool before it (a full 50K pass would take minutes; 300 Evol instructions
 against their pools take about 2 s of CPU at 50K kept, measured)."""
@@ -11,6 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from pipeline.engine.gate import Gate
 from pipeline.filters.rouge.index import RougeIndex
 
 EXACT_MAX, SAMPLE = 5_000, 300
@@ -24,25 +26,24 @@ class Similarity:
     threshold: float | None  # the gate's, or None when the method has no gate
 
 
-def gate_text(example: dict) -> str:
-    """The text a method's gate compares: instruction and input together when there is one."""
+def full_text(example: dict) -> str:
+    """An example's instruction, with its input after it when it has one."""
     text = example.get("instruction", "")
     return f"{text}\n{example['input']}" if example.get("input") else text
 
 
-def from_meta(kept: list[dict], method: str, threshold: float | None) -> Similarity | None:
+def from_meta(gated: list[dict], gate: Gate, threshold: float | None) -> Similarity | None:
     """The gate's own scores, when every gated example recorded them."""
-    gated = kept
-    if method == "unnatural":
-        gated = [e for e in kept if (e.get("meta") or {}).get("stage") == "core"]
     if not gated or any("most_similar" not in (e.get("meta") or {}) for e in gated):
         return None
     values = [_top(e["meta"]["most_similar"]) for e in gated]
-    if method == "unnatural":
-        scored = f"{len(values):,} core examples (reformulations are not gated)"
-        source = "the gate's scores (meta.most_similar), instruction and input together"
+    source = "the gate's scores (meta.most_similar)"
+    if gate.scored == "kept":
+        scored = f"all {len(values):,} kept"
     else:
-        scored, source = f"all {len(values):,} kept", "the gate's scores (meta.most_similar)"
+        scored = f"{len(values):,} {gate.scored}"
+    if gate.compares != "the instruction":
+        source += f", {gate.compares}"
     return Similarity(values, scored, source, threshold)
 
 

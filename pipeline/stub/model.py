@@ -2,8 +2,8 @@
 
 Each choice draws from its own RNG, seeded by sha256 of (request key, prompt index, seed): the same
 request always gets the same answer and different slots get different ones. A small registry of
-responders picks the answer's format by the prompt's kind (first match wins, with a generic answer
-as the fallback); a method that adds a new kind of prompt adds one Responder to RESPONDERS.
+responders, one set per method (its stub.py, listed by the method registry), picks the answer's
+format by the prompt's kind (first match wins, with a generic answer as the fallback).
 Faults (malformed, duplicate, truncated) are injected per choice at the configured rates.
 """
 
@@ -12,92 +12,14 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from pipeline.errors import ConfigError
-from pipeline.methods.evol import stub as ev
-from pipeline.methods.evol import stub_checks as evc
-from pipeline.methods.unnatural import stub as un
-from pipeline.stub.text import Task, make_task
+from pipeline.stub.ask import Ask, Responder
 from pipeline.tokens import count_tokens, truncate_tokens
 from pipeline.types import Choice, Completion, Request, Usage
 
 FAULTS = ("malformed", "duplicate", "truncated")
-
-
-@dataclass(frozen=True, slots=True)
-class Ask:
-    """What a responder sees: one prompt, its request, the choice's RNG and its fault (or None)."""
-
-    prompt: str
-    request: Request
-    rng: random.Random
-    fault: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Responder:
-    """Answers the prompts `matches` accepts; `respond` honours the malformed/duplicate faults."""
-
-    name: str
-    matches: Callable[[str], bool]
-    respond: Callable[[Ask], str]
-
-
-# --- Self-Instruct (Alpaca): continue a numbered list of tasks -----------------------------------
-
-_NEXT_TASK = re.compile(r"(\d+)\.\s*Instruction:\s*$")
-_DEMO = re.compile(
-    r"###\n(\d+)\. Instruction: (.*?)\n\1\. Input:\n(.*?)\n\1\. Output:\n(.*?)\n(?=###)", re.S
-)
-LAST_TASK = 20  # Alpaca asks for 20 tasks; its stop sequences cut the answer at this header
-
-
-def _is_self_instruct(prompt: str) -> bool:
-    return _NEXT_TASK.search(prompt[-40:]) is not None
-
-
-def _block(k: int, task: Task, label: int | None = None, output_label: bool = True) -> str:
-    n = k if label is None else label
-    instruction, given, output = task
-    said = f"{n}. Output:\n" if output_label else ""
-    given = given or "<noinput>"
-    return f"{n}. Instruction: {instruction}\n{n}. Input:\n{given}\n{said}{output}\n###\n"
-
-
-def _self_instruct(ask: Ask) -> str:
-    r = ask.rng
-    first = int(_NEXT_TASK.search(ask.prompt[-40:])[1])  # type: ignore[index]
-    last = max(LAST_TASK, first + 1)
-    if ask.fault == "malformed" and r.random() < 1 / 3:
-        return " " + _prose(r)
-    tasks = [make_task(r) for _ in range(first, last)]
-    j = r.randrange(len(tasks))
-    labels, has_output = [None] * len(tasks), [True] * len(tasks)
-    if ask.fault == "malformed" and r.random() < 0.5:
-        labels[j] = first + j + 1  # a task written under the wrong number
-    elif ask.fault == "malformed":
-        has_output[j] = False  # the Output label left out
-    elif ask.fault == "duplicate":
-        demos = [
-            (m[2], "" if m[3] == "<noinput>" else m[3], m[4]) for m in _DEMO.finditer(ask.prompt)
-        ]
-        if demos and r.random() < 0.5:
-            tasks[j] = r.choice(demos)  # a demonstration copied verbatim
-        elif len(tasks) > 1:
-            j = max(j, 1)
-            tasks[j] = tasks[j - 1]  # the same task twice in a row
-    body = "".join(_block(first + i, t, labels[i], has_output[i]) for i, t in enumerate(tasks))
-    text = body[len(f"{first}. Instruction:") :] + f"{last}. Instruction:"
-    if ask.request.api == "chat" and r.random() < 1 / 3:
-        text = f"{first}. Instruction:{text}"  # chat models often repeat the header they continue
-    return text
-
-
-def _prose(r: random.Random) -> str:
-    instruction, _, output = make_task(r)
-    return f"Sure! Here are some ideas. One task could be: {instruction} A good answer: {output}"
 
 
 # --- Anything else: a short, plausible answer to an instruction ---------------------------------
@@ -133,15 +55,13 @@ def _topic(line: str) -> str:
     return " ".join(words).strip(" ?.!:;,\"'") or "this"
 
 
-def _generic(ask: Ask) -> str:
+def generic(ask: Ask) -> str:
     r = ask.rng
     line = next((s for s in ask.prompt.strip().splitlines() if s.strip()), "")[:300]
     if ask.fault == "malformed":
         return r.choice(_REFUSALS)
     if ask.fault == "duplicate":
         return line  # the question echoed back
-    if (said := evc.refusal(ask)) is not None:
-        return said  # Evol-Instruct answers only: ~3% short refusals, ~1% long apologies
     topic = _topic(line)
     if _LISTY.search(line):
         n = next((v for w, v in _HOW_MANY.items() if w in line.lower().split()), 3)
@@ -152,18 +72,7 @@ def _generic(ask: Ask) -> str:
     return " ".join([opener.format(t=topic), *r.sample(_SENTENCES, 2)])
 
 
-# Each matcher checks a different last line of the prompt, so no two can claim the same prompt.
-RESPONDERS: tuple[Responder, ...] = (
-    Responder("self-instruct", _is_self_instruct, _self_instruct),
-    Responder("unnatural-core", un.is_core, un.core),
-    Responder("unnatural-output", un.is_output, un.output),
-    Responder("unnatural-paraphrase", un.is_paraphrase, un.paraphrase),
-    Responder("evol-depth", ev.is_depth, ev.depth),
-    Responder("evol-complicate", ev.is_complicate, ev.complicate),
-    Responder("evol-breadth", ev.is_breadth, ev.breadth),
-    Responder("evol-equality", evc.is_equality, evc.equality),
-)
-GENERIC = Responder("generic", lambda prompt: True, _generic)
+GENERIC = Responder("generic", lambda prompt: True, generic)
 
 
 # --- The backend ----------------------------------------------------------------------------
@@ -179,7 +88,7 @@ class StubBackend:
         duplicate_rate: float = 0.0,
         truncated_rate: float = 0.0,
         model: str = "stub",
-        responders: Sequence[Responder] = RESPONDERS,
+        responders: Sequence[Responder] = (),
     ):
         rates = {
             "malformed_rate": malformed_rate,
@@ -217,7 +126,7 @@ class StubBackend:
         rng = _Rng(int.from_bytes(digest[:16], "big"))
         fault = self._fault(rng.random())
         prompt = request.prompts[index]
-        responder = next(r for r in self.responders if r.matches(prompt))
+        responder = next(r for r in self.responders if r.accepts(prompt, request.system))
         text = responder.respond(Ask(prompt, request, rng, fault))
         finish = "stop"
         cut = min((i for s in request.stop if s and (i := text.find(s)) >= 0), default=-1)

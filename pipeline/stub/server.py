@@ -65,10 +65,10 @@ MALFORMED_BODY = b'{"id": "chatcmpl-cut", "object": "chat.completion", "choices"
 
 def stub_answer(options: ServerOptions) -> Answer:
     """The shipped StubBackend's synchronous answer, configured from the server options."""
-    from pipeline.stub.model import StubBackend
+    from pipeline.methods import stub_model
 
     names = ("seed", "malformed_rate", "duplicate_rate", "truncated_rate", "model")
-    return StubBackend(**{name: getattr(options, name) for name in names}).answer
+    return stub_model(**{name: getattr(options, name) for name in names}).answer
 
 
 class StubApp:

@@ -10,14 +10,10 @@ symmetric, bit for bit), which is all a later drop needs to know about it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pipeline.filters.rouge.kernels import top_k_indices
-
-if TYPE_CHECKING:
-    from pipeline.filters.rouge.index import RougeIndex
 
 # A keep's top k is picked among the pool columns at or above the k-th largest of the maxima of
 # BLOCKS blocks: one pass over the rows, then a few blocks each. Pools under MIN_PICK items,
@@ -38,17 +34,21 @@ class GateDecision:
 
 
 class ChunkDecider:
-    """Decides a chunk's candidates in order, given rows in order for the ones not in `near`."""
+    """Decides a chunk's candidates in order, given rows in order for the ones not in `near`.
+
+    `pool_texts` is the index's pool as it was before the chunk (read, never changed here)."""
 
     def __init__(
         self,
-        index: RougeIndex,
+        threshold: float,
+        top_k: int,
+        pool_texts: list[str],
         texts: list[str],
         codes: list[str],
         near: list[tuple[float, int, float]] | None,
     ):
-        self.threshold, self.k = index.threshold, index.top_k
-        self.pool_texts, self.n = index._texts, len(index._codes)
+        self.threshold, self.k = threshold, top_k
+        self.pool_texts, self.n = pool_texts, len(pool_texts)
         self.texts, self.near = texts, near
         self.decisions: list[GateDecision] = [None] * len(codes)  # type: ignore[list-item]
         self.kept: list[int] = []

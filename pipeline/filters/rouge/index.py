@@ -117,7 +117,7 @@ class RougeIndex:
         """Decide a chunk in order: rows for the candidates not known to be drops, in batches."""
         n_pool = len(self._codes)
         near = self._nearest(codes) if bound else None
-        chunk = ChunkDecider(self, texts, codes, near)
+        chunk = ChunkDecider(self.threshold, self.top_k, self._texts, texts, codes, near)
         pending = [i for i in range(len(codes)) if near is None or near[i][0] <= self.threshold]
         choices = self._codes + codes
         col_len = np.concatenate((self._lens[:n_pool], [len(c) for c in codes])).astype(np.int32)

@@ -60,7 +60,7 @@ def _params(ctx: Context, parents: list[str]) -> EvolParams:
     return EvolParams(
         keep_evolve=share(*EVOLVE_KEEP, len(evolve1.kept), evolve1.generated),
         keep_judge=share(*JUDGE_KEEP, len(judge1.kept), judge1.generated)
-        if c.equality_check
+        if c.options.equality_check
         else Param.fixed(1.0),
         keep_answer=share(*ANSWER_KEEP, len(answer1.kept), answer1.generated),
         growth=normal(*GROWTH, grown),
@@ -72,7 +72,9 @@ def _params(ctx: Context, parents: list[str]) -> EvolParams:
         ),
         judge_len=lognormal(*JUDGE_TOKENS, per_prompt(judge1.completion_per_request, judge1), 8),
         answer_len=lognormal(
-            *ANSWER_TOKENS, per_prompt(answer1.completion_per_request, answer1), c.answer_max_tokens
+            *ANSWER_TOKENS,
+            per_prompt(answer1.completion_per_request, answer1),
+            c.options.answer_max_tokens,
         ),
         judge_base=_mean([ctx.text_tokens(equality.render(first=p, second=p)) for p in sample]),
         answer_base=_mean([ctx.text_tokens(p, ANSWER_SYSTEM) for p in sample]),
@@ -87,12 +89,12 @@ def _round(ctx: Context, p: EvolParams, r: int, s: str, evolve_rest: float) -> l
     delta = (r - 1) * survive * p.growth[s]  # how much longer the pool is by round r
     stages = [map_stage(ctx, evolve, size, evolve_rest + delta, p.evolve_len[s] + delta)]
     judged = survivors(evolve, size, p.keep_evolve, s)
-    if c.equality_check:
+    if c.options.equality_check:
         prompt = p.judge_base + p.growth[s] + 2 * delta
         stages.append(map_stage(ctx, judge, judged, prompt, p.judge_len[s]))
         judged = survivors(judge, judged, p.keep_judge, s)
     prompt = p.answer_base + p.growth[s] + delta
-    model = c.answer_model or c.model
+    model = c.options.answer_model or c.model
     stages.append(map_stage(ctx, answer, judged, prompt, p.answer_len[s], model=model))
     return stages
 
@@ -101,7 +103,7 @@ def evol(ctx: Context) -> tuple[dict[str, list[StageNumbers]], str]:
     c, pool = ctx.config, ctx.recipe.pool
     p = _params(ctx, [given_prompt(e) for e in pool])
     out: dict[str, list[StageNumbers]] = {s: [] for s in SCENARIOS}
-    for r in range(1, c.rounds + 1):
+    for r in range(1, c.options.rounds + 1):
         # Round r's operations, rendered on round 1's texts; the growth is added per scenario.
         sizes = PromptSizes(ctx, Evolve(pool, r, c, ctx.recipe.templates), slots=len(pool))
         done = ctx.obs(f"evolve-{r}").requests

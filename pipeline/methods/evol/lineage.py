@@ -5,38 +5,31 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from pipeline.config import RunConfig
 from pipeline.errors import InstructgenError
+from pipeline.methods.evol.options import EvolOptions
+from pipeline.methods.evol.recipe import EvolRecipe
+from pipeline.report.hooks import Pool
 from pipeline.report.load import RunData
-from pipeline.report.similarity import gate_text
+from pipeline.report.similarity import full_text
 
 LINEAGES = 5
 CANDIDATES = 50  # full lineages looked at to pick the LINEAGES shown
 
 
-@dataclass(frozen=True)
-class Pool:
-    """The starting instructions by id, or none when they cannot be had as they were."""
-
-    texts: dict[str, str]
-    note: str
-
-
 def starting_pool(run: RunData) -> Pool:
     """The pool the run started from, only if its content hash still matches run.json's
     fingerprint: a seed file edited since would show the wrong texts."""
-    from pipeline.config import RunConfig
-    from pipeline.methods.evol.recipe import EvolRecipe
-
     try:
-        config = RunConfig.from_dict(run.config)
+        config = RunConfig.from_dict(run.config, EvolOptions)
         recipe = EvolRecipe(config)
         fingerprint = config.fingerprint(**recipe.fingerprint_parts())
     except (InstructgenError, OSError, TypeError, ValueError) as e:
         return Pool({}, f"starting pool not readable ({e}): seeds shown by id")
     if fingerprint != run.fingerprint:
         return Pool({}, "starting pool changed since the run: seeds shown by id")
-    where = config.source or "the built-in seed tasks"
-    return Pool({e.id: gate_text(e.to_dict()) for e in recipe.pool}, f"seed texts from {where}")
+    where = config.options.source or "the built-in seed tasks"
+    return Pool({e.id: full_text(e.to_dict()) for e in recipe.pool}, f"seed texts from {where}")
 
 
 def by_round(kept: list[dict]) -> dict[int, list[dict]]:
@@ -49,7 +42,7 @@ def by_round(kept: list[dict]) -> dict[int, list[dict]]:
 def operations_table(run: RunData) -> list[tuple[str, int, int]]:
     """Per operation: evolutions that survived, and those eliminated (any rule, any round)."""
     survived = Counter(str((e.get("meta") or {}).get("operation", "?")) for e in run.kept)
-    eliminated = Counter(run.drop_operations)
+    eliminated = Counter(run.drop_meta.get("operation", []))
     ops = sorted(set(survived) | set(eliminated))
     return [(op, survived[op], eliminated[op]) for op in ops]
 
@@ -71,7 +64,7 @@ def lineage(example: dict, by_id: dict[str, dict], pool: Pool) -> list[Step]:
         seen.add(node["id"])
         meta = node.get("meta") or {}
         steps.append(
-            Step(node["id"], gate_text(node), int(meta.get("round", 0)), meta["operation"])
+            Step(node["id"], full_text(node), int(meta.get("round", 0)), meta["operation"])
         )
         parent = str(meta.get("parent_id", ""))
         node = by_id.get(parent)

@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import RunConfig
-from pipeline.engine.stages import Current, StageResult, StageSpec, build_map_judge, combined_stats
+from pipeline.engine.stages import (
+    Current,
+    StageResult,
+    StageSpec,
+    build_map_judge,
+    combined_stats,
+    stage_drops,
+)
 from pipeline.errors import InputError
 from pipeline.methods.evol.filters import CopiedMarker, OnlyStopWords, SorryShort
 from pipeline.methods.evol.round import (
@@ -21,36 +28,40 @@ from pipeline.methods.evol.round import (
 )
 from pipeline.seeds import load_seeds
 from pipeline.store import RunDir
-from pipeline.types import Drop, Example, content_hash
+from pipeline.types import Example, content_hash
 
 
 def load_pool(config: RunConfig) -> list[Example]:
     """The starting instructions: a data file or a folder of them (any format load_seeds
     reads), a run directory's kept.jsonl, or our seeds; then the first --limit of them, or a
     seeded --sample in their original order."""
-    path = None if config.source is None else Path(config.source)
-    pool = load_seeds(path, config.from_format, config.from_map)
-    if config.limit is not None:
-        pool = pool[: config.limit]
-    if config.sample is not None:
-        if config.sample > len(pool):
-            where = config.source or "the built-in seeds"
-            problem = f"--sample {config.sample} is more than the {len(pool)} instructions there"
+    o = config.options
+    path = None if o.source is None else Path(o.source)
+    pool = load_seeds(path, o.from_format, o.from_map)
+    if o.limit is not None:
+        pool = pool[: o.limit]
+    if o.sample is not None:
+        if o.sample > len(pool):
+            where = o.source or "the built-in seeds"
+            problem = f"--sample {o.sample} is more than the {len(pool)} instructions there"
             raise InputError(where, None, problem, "lower --sample, or leave it out")
-        picked = random.Random(f"{config.seed}:sample").sample(range(len(pool)), config.sample)
+        picked = random.Random(f"{config.seed}:sample").sample(range(len(pool)), o.sample)
         pool = [pool[i] for i in sorted(picked)]
     return pool
 
 
 def stage_names(config: RunConfig) -> tuple[str, ...]:
-    kinds = ("evolve", "judge", "answer") if config.equality_check else ("evolve", "answer")
-    return tuple(f"{kind}-{r}" for r in range(1, config.rounds + 1) for kind in kinds)
+    o = config.options
+    kinds = ("evolve", "judge", "answer") if o.equality_check else ("evolve", "answer")
+    return tuple(f"{kind}-{r}" for r in range(1, o.rounds + 1) for kind in kinds)
 
 
 class EvolRecipe:
     def __init__(self, config: RunConfig):
         self.config = config
-        parse_weights(config.operations)  # a bad --operations fails before anything is written
+        parse_weights(
+            config.options.operations
+        )  # a bad --operations fails before anything is written
         self.pool = load_pool(config)
         self.templates = Templates.load()
         self.stages = stage_names(config)
@@ -79,7 +90,7 @@ class EvolRecipe:
             parents = {p.id: p for p in pool}
             method, filters = Equality(evolved, parents, round_, c, self.templates), []
         else:
-            before = f"judge-{round_}" if c.equality_check else f"evolve-{round_}"
+            before = f"judge-{round_}" if c.options.equality_check else f"evolve-{round_}"
             method, filters = (
                 Answer(by_name[before].kept, round_, c),
                 [SorryShort(), OnlyStopWords()],
@@ -96,11 +107,7 @@ class EvolRecipe:
         if current.name not in {r.name for r in done}:
             results.append(StageResult(current.name, *await current.judge.results()))
         kept = [e for r in results if r.name.startswith("answer-") for e in r.kept]
-        drops = [
-            Drop(d.filter, d.reason, d.detail, d.example, d.raw, {**d.meta, "stage": r.name})
-            for r in results
-            for d in r.drops
-        ]
+        drops = stage_drops(results)
         fresh = {n for n in self.stages if n.startswith("evolve-")}
         complete = len(results) == len(self.stages)
         stats = {**combined_stats(results, len(kept), fresh, complete), **extra}

@@ -7,16 +7,25 @@ from difflib import SequenceMatcher
 
 import numpy as np
 
-from pipeline.methods.evol.lineage import Pool, Step, by_round, operations_table, sample_lineages
+from pipeline.methods.evol.lineage import (
+    Step,
+    by_round,
+    lineage,
+    operations_table,
+    sample_lineages,
+    starting_pool,
+)
 from pipeline.report import svg
+from pipeline.report.hooks import MethodReport, Pool, Section
 from pipeline.report.load import RunData
 from pipeline.report.page import count, esc, note, pct, section, stat, table
-from pipeline.report.similarity import gate_text
+from pipeline.report.similarity import full_text
 
 _TOKENS = re.compile(r"\S+|\s+")
 
 
-def evol_section(run: RunData, pool: Pool, prefix: str) -> str:
+def evol_section(run: RunData, pool: Pool | None, prefix: str) -> str:
+    pool = pool or Pool({}, "")
     body = _rounds(run.stats.get("rounds", {}))
     body += _operations(run)
     body += _growth(run.kept, pool)
@@ -78,7 +87,7 @@ def _growth(kept: list[dict], pool: Pool) -> str:
         seeds = np.array([len(t.split()) for t in pool.texts.values()])
         groups.append(("seeds", seeds))
     for number, items in rounds.items():
-        words = np.array([len(gate_text(e).split()) for e in items])
+        words = np.array([len(full_text(e).split()) for e in items])
         out = np.array([len((e.get("output") or "").split()) for e in items])
         groups.append((f"round {number}", words))
         outputs.append((f"round {number}", out))
@@ -128,3 +137,23 @@ def marked(parent: str, child: str) -> str:
         piece = esc("".join(b[j1:j2]))
         out.append(piece if op == "equal" or not piece.strip() else f"<ins>{piece}</ins>")
     return "".join(out)
+
+
+def sample_lineage(example: dict, by_id: dict[str, dict], pool: Pool | None) -> str | None:
+    """Seed -> round 1 -> ... for the sample table, each step with its operation."""
+    if "operation" not in (example.get("meta") or {}):
+        return None
+    steps = lineage(example, by_id, pool or Pool({}, ""))
+    return " → ".join(
+        esc(s.id) if s.operation == "seed" else f"{esc(s.id)} <i>({esc(s.operation)})</i>"
+        for s in steps
+    )
+
+
+REPORT = MethodReport(
+    pool=starting_pool,
+    sections=(Section("evol", "Rounds", evol_section),),
+    lineage=sample_lineage,
+    drop_fields=("operation",),
+    reads=", and the starting pool run.json names (for the seeds' texts)",
+)

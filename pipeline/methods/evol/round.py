@@ -97,7 +97,7 @@ class Evolve:
     _weights: dict[str, float] = field(init=False)
 
     def __post_init__(self) -> None:
-        self._weights = parse_weights(self.config.operations)
+        self._weights = parse_weights(self.config.options.operations)
 
     @property
     def requests(self) -> int:
@@ -214,11 +214,11 @@ class Answer:
     def plan(self, slot: int) -> Request:
         c, child = self.config, self.evolved[slot]
         return Request(
-            model=c.answer_model or c.model,
+            model=c.options.answer_model or c.model,
             prompts=(child.instruction,),
             api="chat" if c.api == "chat" else "completions",
             system=ANSWER_SYSTEM,
-            max_tokens=c.answer_max_tokens,
+            max_tokens=c.options.answer_max_tokens,
             slot=f"{NAME}:answer:{self.round}:{child.meta['position']}",
             **ANSWER_SAMPLING,  # type: ignore[arg-type]
         )

@@ -2,10 +2,9 @@
 
 In-depth evolving rewrites the original prompt by the operation its template names ("How to make
 it harder: ..."), complicate-input adds data in the named format, and in-breadth writes a
-brand-new prompt; stub_evol_checks.py answers the equality check and the answer requests. Each
-matcher wants its template's last line (and header), so none can claim Self-Instruct's,
-Unnatural's or a generic prompt. Like stub_unnatural, this module imports only the Ask type from
-stub.py: no cycle.
+brand-new prompt; stub_checks.py answers the equality check and the answer requests, and lists
+the method's responders. Each matcher wants its template's last line (and header), so none can
+claim Self-Instruct's, Unnatural's or a generic prompt.
 """
 
 from __future__ import annotations
@@ -13,15 +12,12 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
+from pipeline.stub.ask import Ask
 from pipeline.stub.families import vocab as V
 from pipeline.stub.families.helpers import split_items as _s
 from pipeline.stub.families.helpers import split_rows
 from pipeline.stub.text import make_task
-
-if TYPE_CHECKING:
-    from pipeline.stub.model import Ask
 
 LEAK_RATE = 0.03  # a rewrite that names the template's marker words
 SAME_RATE = 0.05  # a rewrite that barely changes the prompt

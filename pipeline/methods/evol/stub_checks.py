@@ -1,18 +1,17 @@
-"""The stub model's equality checks and answer refusals for Evol-Instruct (stub_evol.py has
-the three rewriting prompts). Like stub_evol, this module imports only the Ask type from stub.py.
-"""
+"""The stub model's equality checks and answers for Evol-Instruct (stub.py has the three
+rewriting prompts), and RESPONDERS: every answer the method's prompts get."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import TYPE_CHECKING
 
+from pipeline.methods.evol import stub as ev
+from pipeline.methods.evol.round import ANSWER_SYSTEM
 from pipeline.methods.evol.stub import last_line
+from pipeline.stub.ask import Ask, Responder
 from pipeline.stub.families.helpers import split_items as _s
-
-if TYPE_CHECKING:
-    from pipeline.stub.model import Ask
+from pipeline.stub.model import generic
 
 JUDGE_NOISE_RATE = 0.08  # "Equal" for a real change: LLM judges are noisy
 UNPARSEABLE_RATE = 0.02
@@ -21,7 +20,6 @@ REFUSAL_RATE = 0.03  # answers: a short "sorry"
 LONG_SORRY_RATE = 0.01  # answers: an apology before a full answer (kept: 80 words or more)
 MAX_ADDED_WORDS = 3  # a second prompt adding no more than this is "Equal"
 
-ANSWER_SYSTEM = "You are a helpful assistant."  # pipeline.methods.evol.ANSWER_SYSTEM
 _REPLY = 'Reply with "Equal" or "Not Equal"'
 
 
@@ -93,3 +91,19 @@ def refusal(ask: Ask) -> str | None:
     if u < REFUSAL_RATE + LONG_SORRY_RATE:
         return _LONG_SORRY
     return None
+
+
+def answer(ask: Ask) -> str:
+    """An answer request: ~3% short refusals, ~1% long apologies, else the generic answer."""
+    said = refusal(ask)
+    return generic(ask) if said is None else said
+
+
+RESPONDERS = (
+    Responder("evol-depth", ev.is_depth, ev.depth),
+    Responder("evol-complicate", ev.is_complicate, ev.complicate),
+    Responder("evol-breadth", ev.is_breadth, ev.breadth),
+    Responder("evol-equality", is_equality, equality),
+    # Last: an answer's prompt is an instruction, which could look like anything.
+    Responder("evol-answer", lambda prompt: True, answer, system=ANSWER_SYSTEM),
+)

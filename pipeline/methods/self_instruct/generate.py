@@ -85,19 +85,19 @@ class SelfInstruct:
 
     def __post_init__(self) -> None:
         self.template = self.template or load_template("self_instruct/generate")
-        self.header = self.template.render(num_tasks=self.config.num_tasks)
-        self.first = self.config.num_prompt_instructions + 1
+        self.header = self.template.render(num_tasks=self.config.options.num_tasks)
+        self.first = self.config.options.num_prompt_instructions + 1
 
     @property
     def expected_kept_per_request(self) -> float:
         """A prior before any answer is in: tasks per prompt times a typical keep share."""
-        tasks = self.config.num_tasks - self.first
+        tasks = self.config.options.num_tasks - self.first
         return self.config.prompts_per_request * tasks * 0.5
 
     def demos_for(self, slot: int, index: int) -> list[Example]:
         # A string seed is hashed with SHA-512 by random.Random: stable across processes.
         rng = random.Random(f"{self.config.seed}:{slot}:{index}")
-        return rng.sample(self.seeds, self.config.num_prompt_instructions)
+        return rng.sample(self.seeds, self.config.options.num_prompt_instructions)
 
     def plan(self, slot: int) -> Request:
         c = self.config
@@ -111,7 +111,7 @@ class SelfInstruct:
             temperature=c.temperature,
             top_p=c.top_p,
             max_tokens=c.max_tokens,
-            stop=c.stop,
+            stop=c.options.stop,
         )
 
     def parse(self, slot: int, choice: Choice) -> list[Example | Drop]:

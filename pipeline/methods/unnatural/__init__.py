@@ -1,1 +1,38 @@
-"""Unnatural Instructions: core examples, outputs, reformulations."""
+"""Unnatural Instructions: core examples (instruction, input, constraints) from 3 demonstrations,
+an output for each, then reformulations of the instruction around an {INPUT} placeholder.
+
+options.py, core.py (step 1: planning and parsing the core examples), expand.py (steps 2 and 3),
+recipe.py (the three stages, the gate), released.py (core.jsonl / full.jsonl), estimate.py,
+stub.py."""
+
+from pipeline.estimate.models import CostModel
+from pipeline.methods.spec import Merge, MethodSpec, Outputs
+from pipeline.methods.unnatural.estimate import unnatural
+from pipeline.methods.unnatural.options import UnnaturalOptions
+from pipeline.methods.unnatural.recipe import GATE, UnnaturalRecipe
+from pipeline.methods.unnatural.released import (
+    CORE_FILE,
+    FULL_FILE,
+    is_reformulation,
+    write_released,
+)
+from pipeline.methods.unnatural.report import REPORT
+from pipeline.methods.unnatural.stub import RESPONDERS
+
+SPEC = MethodSpec(
+    name="unnatural",
+    summary="Unnatural Instructions: core examples from 3 demonstrations, outputs, reformulations.",
+    options=UnnaturalOptions,
+    recipe=UnnaturalRecipe,
+    cost=CostModel(unnatural),
+    responders=RESPONDERS,
+    out="data/unnatural",
+    target="Stop when this many core examples are kept.",
+    groups=("request", "stop"),
+    gate=GATE,
+    # A core example and its reformulations are merged, or dropped, together.
+    merge=Merge(follows=is_reformulation, id_fields=("core_id",)),
+    outputs=Outputs((CORE_FILE, FULL_FILE), write_released),
+    report=REPORT,
+    example={"target": 10, "paraphrases": 1},
+)

@@ -8,7 +8,6 @@ share one request (`prompts_per_request`), as in the core stage."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from pipeline.config import RunConfig
 from pipeline.engine.requests import config_request
@@ -65,7 +64,11 @@ class UnnaturalOutputs(MapStage):
         prompts = tuple(self._prompt(self.core[i]) for i in self.items_of(slot, len(self.core)))
         c = self.config
         return config_request(
-            c, prompts, f"{NAME}:output:{slot}", temperature=0.0, max_tokens=c.output_max_tokens
+            c,
+            prompts,
+            f"{NAME}:output:{slot}",
+            temperature=0.0,
+            max_tokens=c.options.output_max_tokens,
         )
 
     def _prompt(self, example: Example) -> str:
@@ -98,7 +101,7 @@ class UnnaturalParaphrases(MapStage):
 
     @property
     def count(self) -> int:
-        return len(self.examples) * self.config.paraphrases
+        return len(self.examples) * self.config.options.paraphrases
 
     @property
     def requests(self) -> int:
@@ -106,7 +109,7 @@ class UnnaturalParaphrases(MapStage):
 
     def plan(self, slot: int) -> Request:
         assert self.template is not None
-        k = self.config.paraphrases
+        k = self.config.options.paraphrases
         prompts = tuple(
             self.template.render(instruction=self.examples[i // k].instruction)
             for i in self.items_of(slot, self.count)
@@ -124,7 +127,10 @@ class UnnaturalParaphrases(MapStage):
 
     def parse(self, slot: int, choice: Choice) -> list[Example | Drop]:
         item = slot * self.per_request + choice.index
-        source, k = self.examples[item // self.config.paraphrases], item % self.config.paraphrases
+        source, k = (
+            self.examples[item // self.config.options.paraphrases],
+            item % self.config.options.paraphrases,
+        )
         text = choice.text.strip().removeprefix(_REPEATED_LABEL).strip()
         lineage = {key: source.meta[key] for key in LINEAGE if key in source.meta}
         meta = {**lineage, "stage": "reformulation", "slot": slot, "reformulation": k}
@@ -174,34 +180,3 @@ class ReformulationDuplicates:
             return f"duplicate: another reformulation of {core_id} says the same"
         self._seen.add((core_id, text))
         return None
-
-
-def released_records(
-    examples: list[Example], reformulations: list[Example]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The released data's own format: core_data.jsonl and full_data.jsonl records.
-
-    `instruction_with_input` joins instruction and input with a newline in a core instance,
-    and is the placeholder filled with the input in a reformulation."""
-    inputs = {e.id: e.input for e in examples}
-    by_core: dict[str, list[dict[str, str]]] = {}
-    for r in reformulations:
-        by_core.setdefault(r.meta["core_id"], []).append(
-            {
-                "instruction": r.meta["template"],
-                "instruction_with_input": r.instruction,
-                "input": inputs.get(r.meta["core_id"], ""),
-                "output": r.output,
-            }
-        )
-    core, full = [], []
-    for e in examples:
-        instance = {
-            "instruction_with_input": f"{e.instruction}\n{e.input}",
-            "input": e.input,
-            "constraints": e.meta.get("constraints", "None."),
-            "output": e.output,
-        }
-        core.append({"instruction": e.instruction, "instances": [instance]})
-        full.append({**core[-1], "reformulations": by_core.get(e.id, [])})
-    return core, full

@@ -2,23 +2,20 @@
 
 Core generation continues `Example 4` with Instruction/Input/Constraints lines, output generation
 answers one instruction within its constraints, template expansion rewords an instruction around
-one `{INPUT}` placeholder. Each kind is a matcher and an answer that stub.py wraps into Responders
-(this module imports only the Ask type from it: no cycle). Each matcher wants its own last line of
-the prompt, so none can claim another's prompts or Self-Instruct's (`<n>. Instruction:`).
+one `{INPUT}` placeholder. Each kind is a matcher and an answer (RESPONDERS, at the end). Each
+matcher wants its own last line of the prompt, so none can claim another's prompts or
+Self-Instruct's (`<n>. Instruction:`).
 """
 
 from __future__ import annotations
 
 import random
 import re
-from typing import TYPE_CHECKING
 
+from pipeline.stub.ask import Ask, Responder
 from pipeline.stub.families import vocab as V
 from pipeline.stub.families.helpers import cap
 from pipeline.stub.text import make_task
-
-if TYPE_CHECKING:
-    from pipeline.stub.model import Ask
 
 Core = tuple[str, str, str]  # instruction, input, constraints
 
@@ -305,3 +302,10 @@ def reword(r: random.Random, text: str, lead: float = 0.3, different: bool = Fal
         keep = out[1:2].isupper() or re.match(r"I\b", out)  # "SQL", "I have": no lower case
         out = r.choice(_LEADS) + (out if keep else out[:1].lower() + out[1:])
     return out
+
+
+RESPONDERS = (
+    Responder("unnatural-core", is_core, core),
+    Responder("unnatural-output", is_output, output),
+    Responder("unnatural-paraphrase", is_paraphrase, paraphrase),
+)
