@@ -45,13 +45,14 @@ from crash_kill import (  # noqa: F401  (re-exported: tests/test_crash.py uses t
     temp_files,
 )
 
+from pipeline import methods
+
 METHOD_ARGS = {
     "self-instruct": ["--target", "1000", "--concurrency", "4"],
     "unnatural": ["--target", "60", "--paraphrases", "2", "--concurrency", "8"],
     "evol-instruct": ["--limit", "60", "--rounds", "2", "--concurrency", "8"],
 }
 OUTPUTS = ("kept.jsonl", "alpaca.json", "removed.jsonl")
-EXTRA_OUTPUTS = {"unnatural": ("core.jsonl", "full.jsonl")}
 MAX_ATTEMPTS = 12  # a trial that needs more runs than this has failed
 
 
@@ -83,7 +84,9 @@ def run_command(method: str, out: Path, base_url: str, extra: list[str]) -> list
 
 
 def outputs_of(method: str) -> tuple[str, ...]:
-    return OUTPUTS + EXTRA_OUTPUTS.get(method, ())
+    """The files compared: the common ones and the method's own (its MethodSpec's outputs)."""
+    extra = methods.get(method).outputs
+    return OUTPUTS + (extra.files if extra is not None else ())
 
 
 def compare(method: str, out: Path, ref: Path) -> list[str]:
@@ -233,7 +236,9 @@ def trials_for(
     interrupt: bool = False,
     store: bool = False,
 ) -> tuple[Reference, list[Trial]]:
-    args = [*METHOD_ARGS[method], *(["--store"] if store else [])]
+    # A method without sizes of its own here runs at its example's size.
+    sized = METHOD_ARGS.get(method) or methods.get(method).example_flags()
+    args = [*sized, *(["--store"] if store else [])]
     ref = reference_run(method, work, server, latency_ms, args)
     rng = random.Random(f"{seed}:{method}")
     trials = []
@@ -247,7 +252,7 @@ def trials_for(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=20)
-    parser.add_argument("--method", choices=sorted(METHOD_ARGS), action="append")
+    parser.add_argument("--method", choices=methods.names(), action="append")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--latency-ms", type=float, default=80.0)
     parser.add_argument("--keep", help="keep the run directories under this folder")
@@ -260,7 +265,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="crash-trials-") as tmp:
         work = Path(a.keep or tmp)
         work.mkdir(parents=True, exist_ok=True)
-        for method in a.method or list(METHOD_ARGS):
+        for method in a.method or list(methods.names()):
             ref, trials = trials_for(
                 method, a.trials, a.seed, work, SubprocessServer, a.latency_ms, a.interrupt, a.store
             )

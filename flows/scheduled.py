@@ -49,7 +49,7 @@ def template_fields(text: str, flag: str = "path") -> list[str]:
 
 def path_fields(config: dict[str, Any]) -> dict[str, str]:
     """The settings that name files or folders (the ones a template may vary), by flag."""
-    options = methods.get(config.get("method", "self-instruct")).options
+    options = methods.get(config.get("method") or methods.default()).options
     return {"out": "--out", **{name: options.flag(name) for name in options.paths()}}
 
 

@@ -31,9 +31,9 @@ def _runtime(default: Any = None) -> Any:
 class RunConfig:
     """Everything a run needs: the shared settings and `options`, the method's own."""
 
-    out: str = _runtime()
-    method: str = setting("self-instruct")
-    options: MethodOptions = field(default=None)  # type: ignore[assignment]
+    out: str = field(metadata={"runtime": True})
+    method: str = field(metadata={"always": True})
+    options: MethodOptions = field()
     target: int = _runtime(100)
     seed: int = setting(0)
     backend: str = setting("stub")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import methods
 from pipeline.methods import make_config
 from pipeline.store import RunDir
 from pipeline.stub.server import StubServer
@@ -38,13 +39,10 @@ def _load_trials():
 
 ct = _load_trials()
 LATENCY_MS = 40.0
-# Smaller than the benchmark's runs: each takes a second or two past Python's start-up. With
-# --store an answer the server sent but the killed run never committed is fetched, not re-paid.
-ARGS = {
-    "self-instruct": ["--target", "300", "--concurrency", "8", "--store"],
-    "unnatural": ["--target", "16", "--paraphrases", "1", "--concurrency", "8", "--store"],
-    "evol-instruct": ["--limit", "16", "--rounds", "1", "--concurrency", "8", "--store"],
-}
+# Every registered method, at its example's size (smaller than the benchmark's runs: each takes
+# a second or two past Python's start-up). With --store an answer the server sent but the
+# killed run never committed is fetched, not re-paid.
+ARGS = {s.name: [*s.example_flags(), "--concurrency", "8", "--store"] for s in methods.specs()}
 # Kills by trial: once a share of the uninterrupted run's answers is in the cache (mid-flight),
 # or while the outputs are written.
 KILLS = [

@@ -190,7 +190,8 @@ def schedule_list() -> None:
 
     rows = [deploy.describe(d) for d in asyncio.run(deploy.list_all())]
     if not rows:
-        print("no schedules; make one: instructgen schedule self-instruct --name NAME --cron ...")
+        first = methods.default()
+        print(f"no schedules; make one: instructgen schedule {first} --name NAME --cron ...")
         return
     columns = list(rows[0])
     widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in columns}

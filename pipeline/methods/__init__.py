@@ -51,8 +51,14 @@ def get(name: str) -> MethodSpec:
         raise ConfigError(f"unknown method {name!r}; use one of {', '.join(names())}") from None
 
 
-def make_config(method: str = "self-instruct", **settings: Any) -> RunConfig:
+def default() -> str:
+    """The method a config without one is (the first registered: Self-Instruct)."""
+    return names()[0]
+
+
+def make_config(method: str | None = None, **settings: Any) -> RunConfig:
     """A RunConfig from flat settings: the shared ones and the method's own options."""
+    method = method or default()
     spec = get(method)
     own = {f.name for f in dataclasses.fields(spec.options)}
     options = spec.options(**{k: v for k, v in settings.items() if k in own})
@@ -63,7 +69,8 @@ def make_config(method: str = "self-instruct", **settings: Any) -> RunConfig:
 def load_config(flat: dict[str, Any]) -> RunConfig:
     """A RunConfig from its flat form (run.json's "config", a flow's parameters); keys that are
     neither shared nor the method's are ignored."""
-    return RunConfig.from_dict(flat, get(flat.get("method", "self-instruct")).options)
+    method = flat.get("method") or default()
+    return RunConfig.from_dict({**flat, "method": method}, get(method).options)
 
 
 def responders() -> tuple[Responder, ...]:

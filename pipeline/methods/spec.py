@@ -61,7 +61,8 @@ class MethodSpec:
     - `gate`: its ROUGE-L gate, if it has one; `merge`: how its shards merge (None: merge is
       refused, as without a gate there is nothing to merge by); `outputs`: the extra files it
       writes; `report`: what it adds to the report.
-    - `example`: the settings of a run of seconds on the stub (the contract tests use it)."""
+    - `example`: the settings of a run of a second or two on the stub, with a few dozen
+      requests (the contract tests, the crash trials and the docs use it)."""
 
     name: str
     summary: str
@@ -77,6 +78,22 @@ class MethodSpec:
     outputs: Outputs | None = None
     report: MethodReport = NONE
     example: dict[str, Any] = field(default_factory=dict)
+
+    def example_flags(self) -> list[str]:
+        """`example` as command-line flags, e.g. ['--limit', '16', '--rounds', '1']."""
+        flags = []
+        for name, value in self.example.items():
+            shared = "--" + name.replace("_", "-")
+            flag = self.options.flag(name) if name in self.option_names else shared
+            if isinstance(value, bool):
+                flags.append(flag if value else "--no-" + flag.removeprefix("--"))
+            else:
+                flags += [flag, str(value)]
+        return flags
+
+    @property
+    def option_names(self) -> set[str]:
+        return {f.name for f in self.options.specs()}
 
     @property
     def option_groups(self) -> tuple[str, ...]:

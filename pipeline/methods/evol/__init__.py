@@ -24,5 +24,5 @@ SPEC = MethodSpec(
     responders=RESPONDERS,
     out="data/evol-instruct",
     report=REPORT,
-    example={"limit": 12, "rounds": 1},
+    example={"limit": 16, "rounds": 1},
 )

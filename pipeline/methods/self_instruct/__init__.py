@@ -24,5 +24,5 @@ SPEC = MethodSpec(
     groups=("request", "stop"),
     gate=GATE,
     merge=Merge(),
-    example={"target": 30},
+    example={"target": 300},
 )

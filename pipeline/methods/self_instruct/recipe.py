@@ -9,6 +9,7 @@ from pipeline.config import RunConfig
 from pipeline.engine.gate import Gate
 from pipeline.engine.judge import Judge
 from pipeline.engine.stages import Current, StageResult, StageSpec
+from pipeline.errors import InputError
 from pipeline.filters.heuristics import alpaca_filters
 from pipeline.methods.self_instruct.generate import SelfInstruct
 from pipeline.prompts import load_template
@@ -35,6 +36,15 @@ class SelfInstructRecipe:
         o = config.options
         self.config = config
         self.seeds = load_seeds(o.seeds, o.seeds_format, o.seeds_map)
+        if len(self.seeds) < o.num_prompt_instructions:
+            where = o.seeds or "the built-in seeds"
+            problem = (
+                f"{len(self.seeds)} seed tasks, fewer than the {o.num_prompt_instructions} "
+                "demonstrations a prompt shows"
+            )
+            raise InputError(
+                where, None, problem, "add seed tasks or lower --num-prompt-instructions"
+            )
         self.template = load_template("self_instruct/generate")
 
     def fingerprint_parts(self) -> dict[str, str]:

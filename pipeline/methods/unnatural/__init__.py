@@ -34,5 +34,5 @@ SPEC = MethodSpec(
     merge=Merge(follows=is_reformulation, id_fields=("core_id",)),
     outputs=Outputs((CORE_FILE, FULL_FILE), write_released),
     report=REPORT,
-    example={"target": 10, "paraphrases": 1},
+    example={"target": 16, "paraphrases": 1},
 )
