@@ -18,7 +18,11 @@ import pytest  # noqa: E402
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `live` talk to a real endpoint: only when INSTRUCTGEN_LIVE_BASE_URL is set."""
+    """Tests marked `server` (a real `prefect server start`) run last: Prefect's event clients in
+    this process keep the first server they reached, and the test harness of tests/flows/ must
+    be that one. Tests marked `live` talk to a real endpoint: only when
+    INSTRUCTGEN_LIVE_BASE_URL is set."""
+    items.sort(key=lambda item: "server" in item.keywords)  # stable: the rest keep their order
     if os.environ.get("INSTRUCTGEN_LIVE_BASE_URL"):
         return
     skip = pytest.mark.skip(

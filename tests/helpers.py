@@ -11,6 +11,9 @@ from pipeline.engine.session import Session, run_session
 from pipeline.methods import make_config, stub_model
 from pipeline.types import Completion, Request
 
+ROOT = Path(__file__).resolve().parent.parent  # the repository
+DATA = ROOT / "tests" / "data"
+
 
 class Killed(Exception):
     """Stands in for a crash: not a transient error, so nothing retries it."""

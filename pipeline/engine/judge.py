@@ -25,14 +25,32 @@ PASS = GateDecision(True, 0.0, [], 0.0)
 
 
 class Method(Protocol):
+    """What a stage asks and how it reads the answers: the one contract of a method's step.
+
+    `plan` and `parse` must be pure functions of the slot (and of what the method was built
+    with): a resumed run plans slot i again and must get the very same Request, whose key finds
+    the answer in the cache; a replay parses it again and must get the same items."""
+
     name: str
+    """The method's name, for Examples' `method` field."""
 
     @property
-    def expected_kept_per_request(self) -> float: ...
+    def expected_kept_per_request(self) -> float:
+        """Items a request is expected to keep before any answer is in; the runner paces how
+        far ahead it dispatches by it until it has measured the real rate."""
+        ...
 
-    def plan(self, slot: int) -> Request: ...
+    def plan(self, slot: int) -> Request:
+        """The request of slot `slot` (0, 1, 2, ...), its `slot` field set so that identical
+        prompts of two slots are two cache entries. Raises nothing for a valid slot; a map
+        stage is asked only for slots below its `requests`."""
+        ...
 
-    def parse(self, slot: int, choice: Choice) -> list[Example | Drop]: ...
+    def parse(self, slot: int, choice: Choice) -> list[Example | Drop]:
+        """The items one choice of slot's answer holds, in order: an Example to be filtered
+        and gated, or a Drop (a parse failure, with its raw text) counted as it is. Never
+        raises on what a model wrote: unusable text is a Drop with a reason."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -30,13 +30,29 @@ class Abandoned(Exception):
 
 
 class AsyncJudge(Protocol):
-    async def take(self, answers: list[tuple[int, Completion]]) -> Progress: ...
+    """A stage's judge, in this process (LocalJudge) or a worker (JudgeProcess): it holds
+    every decision's state (the pool, the kept list, the funnel), so calls go one at a time."""
 
-    async def write(self, run_dir: str, extra: dict[str, Any]) -> dict[str, Any]: ...
+    async def take(self, answers: list[tuple[int, Completion]]) -> Progress:
+        """Judge consecutive answers, by slot, strictly in slot order (the runner never skips
+        a slot); `Progress.used` says how many were read before the target was reached (the
+        rest stay unjudged, as if never read). Raises InstructgenError when a model writes
+        nothing usable at all (see judge.BARREN_LIMIT)."""
+        ...
 
-    async def results(self) -> tuple[list[Example], list[Drop], dict[str, Any]]: ...
+    async def write(self, run_dir: str, extra: dict[str, Any]) -> dict[str, Any]:
+        """Write the stage's outputs into `run_dir` with `extra` added to the stats; returns
+        the stats written. A single-stage recipe lets its judge write (nothing crosses the
+        worker's pipe)."""
+        ...
 
-    async def aclose(self) -> None: ...
+    async def results(self) -> tuple[list[Example], list[Drop], dict[str, Any]]:
+        """Kept examples, drops and stats so far: what a later stage builds on."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the judge (end its worker); it is not called again."""
+        ...
 
 
 @dataclass

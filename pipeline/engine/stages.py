@@ -8,6 +8,7 @@ so a re-run replays the finished stages for free and continues the unfinished on
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -24,11 +25,13 @@ NO_TARGET = sys.maxsize
 @dataclass
 class StageSpec:
     """What the session needs to run a stage. `judge_factory(*judge_args)` builds its judge,
-    in a worker process when `in_process` is False (it must then be picklable)."""
+    in a worker process when `in_process` is False (the factory is then a module-level function
+    and its arguments picklable). `target`: stop once that many are kept (a generating stage);
+    NO_TARGET: answer every request up to `max_requests` (a map stage)."""
 
     name: str
     method: Method
-    judge_factory: Any
+    judge_factory: Callable[..., Judge]
     judge_args: tuple
     target: int = NO_TARGET
     max_requests: int | None = None
@@ -37,6 +40,8 @@ class StageSpec:
 
 @dataclass
 class StageResult:
+    """A finished stage: what it kept, what it dropped, its stats (a funnel, requests, tokens)."""
+
     name: str
     kept: list[Example]
     drops: list[Drop]
@@ -44,15 +49,31 @@ class StageResult:
 
 
 class Recipe(Protocol):
+    """A method's stages and its files: what the session runs, built from the run's config
+    (MethodSpec.recipe(config) loads the seeds, demonstrations and prompts, and raises
+    InputError or ConfigError for bad ones before anything is written)."""
+
     stages: tuple[str, ...]
+    """The stages' names, in order (a method of rounds: one per round's step)."""
 
-    def fingerprint_parts(self) -> dict[str, str]: ...
+    def fingerprint_parts(self) -> dict[str, str]:
+        """Hashes of what the run reads from files (seed data, prompt texts): with the config,
+        the run directory's fingerprint, so a changed file refuses a resume."""
+        ...
 
-    def stage(self, index: int, done: list[StageResult]) -> StageSpec: ...
+    def stage(self, index: int, done: list[StageResult]) -> StageSpec:
+        """Stage `index`, given the results of the ones before it (a map stage maps over what
+        they kept). Called again for the same index on a replay: it must give the same spec."""
+        ...
 
     async def write(
         self, run_dir: RunDir, done: list[StageResult], current: Current, extra: dict[str, Any]
-    ) -> dict[str, Any]: ...
+    ) -> dict[str, Any]:
+        """Write every output file (kept.jsonl, removed.jsonl, alpaca.json, stats.json with
+        `extra` merged in, and the method's own) atomically, from the finished stages and the
+        one running now; returns the stats written. Called at every checkpoint and at the
+        end, so the files always hold what is judged so far."""
+        ...
 
 
 class Current(Protocol):

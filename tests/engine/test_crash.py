@@ -20,8 +20,7 @@ from pipeline import methods
 from pipeline.methods import make_config
 from pipeline.store import RunDir
 from pipeline.stub.server import StubServer
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
 
 
 def _load_trials():

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.engine.judge_process import JudgeProcess
+from tests.helpers import ROOT
 
 # A judge whose every call marks itself busy and then takes a minute.
 SLOW_JUDGE = """
@@ -79,7 +80,7 @@ def wait_for(check, seconds: float) -> float | None:
 @pytest.fixture
 def parent_env(tmp_path):
     (tmp_path / "slow_judge.py").write_text(textwrap.dedent(SLOW_JUDGE))
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(root)])}
 
 
@@ -132,7 +133,7 @@ class Echo:
 def test_a_worker_started_from_a_thread_outlives_that_thread(monkeypatch):
     """PR_SET_PDEATHSIG fires when the forking thread ends; a worker started from a thread
     that has since ended (a Prefect task's, say) must keep serving."""
-    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent))  # the worker unpickles Echo
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the worker unpickles Echo (tests.engine...)
     judges: list[JudgeProcess] = []
     thread = threading.Thread(target=lambda: judges.append(JudgeProcess(Echo)))
     thread.start()

@@ -2,7 +2,6 @@
 its reader; detection; folders; a run's outputs as any method's input; the export commands."""
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -26,8 +25,9 @@ from pipeline.methods import make_config
 from pipeline.seeds import load_seeds
 from pipeline.store import RunDir
 from pipeline.types import Example
+from tests import helpers
 
-DATA = Path(__file__).parent / "data" / "formats"
+DATA = helpers.DATA / "formats"
 HAVE_PYARROW = True
 try:
     import pyarrow  # noqa: F401
