@@ -35,17 +35,25 @@ app.add_typer(estimate_app, name="estimate")
 
 @app.command("stub-server")
 def stub_server(
-    port: int = 8000,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8000,
     latency_ms: Annotated[float, typer.Option(help="Delay per request, in milliseconds.")] = 0.0,
     error_rate: Annotated[float, typer.Option(help="Share of requests answered 500/503.")] = 0.0,
     rate_limit_rate: Annotated[
         float, typer.Option(help="Share answered 429 with Retry-After.")
     ] = 0.0,
-    retry_after: float = 1.0,
-    seed: int = 0,
-    malformed_rate: float = 0.0,
-    duplicate_rate: float = 0.0,
-    truncated_rate: float = 0.0,
+    retry_after: Annotated[
+        float, typer.Option(help="Seconds the random 429s ask the client to wait.")
+    ] = 1.0,
+    seed: Annotated[int, typer.Option(help="Seed of the stub's answers and random faults.")] = 0,
+    malformed_rate: Annotated[
+        float, typer.Option(help="Share of answers off the prompt's format.")
+    ] = 0.0,
+    duplicate_rate: Annotated[
+        float, typer.Option(help="Share of answers repeating a task or the prompt.")
+    ] = 0.0,
+    truncated_rate: Annotated[
+        float, typer.Option(help="Share of answers cut off (finish_reason length).")
+    ] = 0.0,
     faults: Annotated[
         str, typer.Option(help='Scripted faults for the next requests, e.g. "503*3,reset,hang".')
     ] = "",
