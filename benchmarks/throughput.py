@@ -33,6 +33,7 @@ from pipeline.config import RunConfig
 from pipeline.engine.session import STEP, Session
 from pipeline.methods import make_config
 from pipeline.methods.self_instruct.generate import SelfInstruct
+from pipeline.report.build import write_report
 from pipeline.seeds import load_seeds
 
 
@@ -88,7 +89,9 @@ def ours(answers: int, concurrency: int, **backend) -> tuple[float, dict, dict]:
     this process and of the judge worker in the timed part."""
     with tempfile.TemporaryDirectory() as tmp:
         children = cpu_children()
-        session = Session.open(_config(tmp, answers, concurrency, **backend))
+        # As `instructgen run` does: the report is written once the run is over.
+        config = _config(tmp, answers, concurrency, **backend)
+        session = Session.open(config, on_complete=write_report)
         start, mine = time.perf_counter(), cpu_self()
         stats, tail = asyncio.run(_drive(session))
         elapsed = time.perf_counter() - start
