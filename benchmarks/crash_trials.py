@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crash_kill import (  # noqa: F401  (re-exported: tests/test_crash.py uses them from here)
+from crash_kill import (  # noqa: F401  (re-exported: tests/engine/test_crash.py uses them from here)
     Attempt,
     Kill,
     ServerFactory,

@@ -136,9 +136,10 @@ def load_module(name: str, path: Path) -> ModuleType:
 
 
 def load_baseline(path: Path) -> type:
-    """RougeIndex from another version of pipeline/filters/rouge.py. A rouge_kernels.py beside
-    it stands in for pipeline.filters.rouge_kernels while it loads (versions share no kernels)."""
-    kernels, name = path.with_name("rouge_kernels.py"), "pipeline.filters.rouge.kernels"
+    """RougeIndex from an older version's pipeline/filters/rouge.py (before the index became the
+    pipeline/filters/rouge/ package). A rouge_kernels.py beside it stands in for the module of
+    that name it imports while it loads (versions share no kernels)."""
+    kernels, name = path.with_name("rouge_kernels.py"), "pipeline.filters.rouge_kernels"
     current = sys.modules.get(name)
     if kernels.exists():
         sys.modules[name] = load_module("rouge_kernels_baseline", kernels)

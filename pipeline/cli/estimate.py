@@ -1,7 +1,7 @@
 """`instructgen estimate <method>`: the options of `run <method>`, plus --pilot and --json.
 
 Each estimate command is built from its run command, so the two can never disagree on a flag:
-the run command's parameters (with their real Annotated types: cli_run.py postpones its
+the run command's parameters (with their real Annotated types: cli/run.py postpones its
 annotations) minus the ones that only steer a run's display, plus this command's own."""
 
 from __future__ import annotations

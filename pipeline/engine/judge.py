@@ -1,7 +1,7 @@
 """The judge: parse, filter, gate and record answers, strictly in slot order.
 
 It holds everything a decision depends on (the ROUGE pool, the kept list, the funnel), so it
-can run in this process or in a worker process of its own (pipeline/judge_process.py)."""
+can run in this process or in a worker process of its own (pipeline/engine/judge_process.py)."""
 
 from __future__ import annotations
 

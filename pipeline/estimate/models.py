@@ -52,8 +52,8 @@ class GatePrior:
     """A generate-until-target stage before anything is measured (per prompt of a request).
 
     Guesses for a 2024-25 chat model, wide on purpose. `lam` is the ROUGE decline (see
-    estimate_stats): Alpaca's 52K for under $500 puts it near 1e-4 at most for davinci-003; the
-    stub model's measures 5.6e-4."""
+    pipeline/estimate/stats.py): Alpaca's 52K for under $500 puts it near 1e-4 at most for
+    davinci-003; the stub model's measures 5.6e-4."""
 
     candidates: float  # items per prompt that reach the gate's generated pool (past the filters)
     candidates_factor: float

@@ -25,7 +25,7 @@ class ServerOptions:
     duplicate_rate: float = 0.0
     truncated_rate: float = 0.0
     model: str = "stub"
-    faults: str = ""  # a fault plan, e.g. "503*3,reset,hang" (see stub_faults)
+    faults: str = ""  # a fault plan, e.g. "503*3,reset,hang" (see faults.py)
     rpm: float | None = None
     tpm: float | None = None
     limit_window: float = 60.0  # seconds of the per-minute limits a full bucket holds
@@ -34,7 +34,7 @@ class ServerOptions:
     retry_after_header: bool = True
     api_key: str | None = None  # when set, any other bearer token gets 401
     strict_model: bool = False  # a model other than `model` gets 404, as OpenAI answers
-    # Chat requests are refused as OpenAI's reasoning models refuse them (stub_wire.py)
+    # Chat requests are refused as OpenAI's reasoning models refuse them (wire.py)
     reasoning: bool = False
     echo_key: bool = False  # error messages repeat the bearer token (a careless provider)
 

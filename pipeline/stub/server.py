@@ -2,11 +2,11 @@
 
 It lets the real OpenAI backend, its retries and its errors be exercised offline: latency,
 random faults (429 with Retry-After, 500, 503) from a seeded RNG, scripted faults and rate limits
-(pipeline/backends/stub_faults.py), a required API key and strict model names. Like a provider,
+(pipeline/stub/faults.py), a required API key and strict model names. Like a provider,
 it stops working for a client that has gone: an answer whose client disconnected during its
 latency is neither sent nor counted as answered (it is counted as abandoned). Chat answers
 asked for with `"store": true` are kept and listed as OpenAI's stored completions
-(pipeline/backends/stub_store.py), so a client can find an answer it paid for but lost."""
+(pipeline/stub/store.py), so a client can find an answer it paid for but lost."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The stub model's task writer: Alpaca-style tasks from many families, each with a real answer.
 
-`make_task(rng)` returns (instruction, input, output). The families (in stub_families/) vary
+`make_task(rng)` returns (instruction, input, output). The families (in stub/families/) vary
 their instructions in verb, form (question or imperative) and length, and fill them from sizable
 lists so that a ROUGE-L novelty gate keeps a realistic, slowly falling share. A few percent are
 the kinds Alpaca's heuristic filters drop, as a real model writes now and then: too short,

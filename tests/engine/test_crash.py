@@ -98,7 +98,7 @@ def test_killed_and_rerun_ends_identical(work, references, method, index):
     assert trial.identical, f"differs from the uninterrupted run: {trial.mismatched}"
     assert trial.duplicate_ids == 0 and trial.leftovers == 0
     # Answers the server had sent when the kill landed, not yet committed, were recovered from
-    # its stored completions (tests/test_recover.py shows the same run without --store pays).
+    # its stored completions (tests/backends/test_recover.py: without --store they are paid).
     assert trial.answered_twice == 0, ct.describe(trial)
 
 
@@ -111,7 +111,7 @@ def _wait_for_answers(out: Path, proc: subprocess.Popen, at_least: int) -> None:
 
 
 def test_ctrl_c_writes_the_outputs_exits_130_and_the_rerun_resumes(work, references, tmp_path):
-    """SIGTERM takes the same path (pipeline/display.py)."""
+    """SIGTERM takes the same path (pipeline/cli/display.py)."""
     ref = references("self-instruct")
     server = ThreadServer(LATENCY_MS)
     out = tmp_path / "run"

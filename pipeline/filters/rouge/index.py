@@ -6,7 +6,7 @@ LCSseq gives the token-level LCS for a batch against the whole pool in one cdist
 
 A keep needs its full row (Alpaca stores the top k and the mean); a drop needs only its nearest
 neighbour. Late in a run most candidates are drops: then the gate first looks for each one's
-pool items above the threshold by prefix filtering (pipeline/filters/rouge_prefix.py), and
+pool items above the threshold by prefix filtering (pipeline/filters/rouge/prefix.py), and
 only the candidates with none get a full row, against the pool and their own chunk at once.
 While few candidates are dropped, that search does not pay, and every candidate gets its row.
 """
@@ -200,7 +200,7 @@ class RougeIndex:
         return [self._vocab.code(piece.split()) for piece in joined]
 
     def _renumber(self) -> None:
-        """Renumber the tokens by frequency (rouge_vocab.py) and translate the pool's codes."""
+        """Renumber the tokens by frequency (vocab.py) and translate the pool's codes."""
         table = self._vocab.rerank(self._codes)
         self._codes = [code.translate(table) for code in self._codes]
         self._first = {}
