@@ -81,6 +81,7 @@ class RunConfig:
         for rule, message in self._rules():
             if not rule:
                 raise ConfigError(message)
+        self.options.check()
         if self.prompts_per_request is None:
             # Alpaca packed 5 prompts into one legacy-completions call; chat takes one.
             object.__setattr__(self, "prompts_per_request", 5 if self.api == "completions" else 1)
@@ -116,6 +117,7 @@ class RunConfig:
                 self.prompts_per_request is None or self.prompts_per_request >= 1,
                 f"--prompts-per-request must be at least 1, got {self.prompts_per_request}",
             ),
+            *self.options.rules(),
             (
                 1 <= self.concurrency <= 1024,
                 f"--concurrency must be 1 to 1024, got {self.concurrency}",

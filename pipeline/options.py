@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from pipeline.errors import ConfigError
-
 Rule = tuple[bool, str]
 
 
@@ -25,14 +23,16 @@ def option(
     *,
     flag: str | None = None,
     path: bool = False,
+    exists: bool = True,
     always: bool = False,
 ) -> Any:
     """A dataclass field of a method's options.
 
     `flag` is its command-line name when not --field-name; `path` marks a file or folder (made
-    absolute for a schedule, templated by {date} and the like); `always` puts it in the
+    absolute for a schedule, templated by {date} and the like) that a schedule checks exists,
+    unless `exists=False` (an input an earlier scheduled run makes); `always` puts it in the
     fingerprint even at its default (the first config's fields; a new field leaves it False)."""
-    meta = {"help": help, "flag": flag, "path": path, "always": always}
+    meta = {"help": help, "flag": flag, "path": path, "exists": exists, "always": always}
     return field(default=default, metadata=meta)
 
 
@@ -48,19 +48,14 @@ class Sampling:
 @dataclass(frozen=True)
 class MethodOptions:
     """Base of every method's options. Subclasses add fields made with `option()` and may add
-    `rules()`; validation runs when an instance is built, as for the rest of the config."""
+    `rules()` and `check()`; the RunConfig holding them runs both when it is built, among its
+    own rules (so the first error a user sees is the first of one list, as before the split)."""
 
     # The request defaults of the method (the user's --temperature etc. win over them).
     SAMPLING: ClassVar[Sampling] = Sampling(1.0, 1.0, 2048)
     # Settings the first flat config fingerprinted for every method, although this one never
     # read them: kept as constants so that its run directories made then still resume.
     LEGACY_IDENTITY: ClassVar[dict[str, Any]] = {}
-
-    def __post_init__(self) -> None:
-        for ok, message in self.rules():
-            if not ok:
-                raise ConfigError(message)
-        self.check()
 
     def rules(self) -> list[Rule]:
         """(holds, message) pairs; the first that fails is the error."""
@@ -84,9 +79,10 @@ class MethodOptions:
         return f.metadata.get("flag") or "--" + name.replace("_", "-")
 
     @classmethod
-    def paths(cls) -> tuple[str, ...]:
-        """The fields that name files or folders."""
-        return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get("path"))
+    def paths(cls, existing: bool = False) -> tuple[str, ...]:
+        """The fields that name files or folders (`existing`: those that must exist already)."""
+        fields = [f for f in dataclasses.fields(cls) if f.metadata.get("path")]
+        return tuple(f.name for f in fields if f.metadata.get("exists") or not existing)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

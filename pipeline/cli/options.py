@@ -85,10 +85,6 @@ Export = Annotated[
 StubRate = Annotated[
     float, typer.Option(help="With --backend stub: share of answers given this fault (tests).")
 ]
-FieldMap = Annotated[
-    str | None,
-    typer.Option("--map", help="Field mapping for plain JSONL, e.g. instruction=q,output=a."),
-]
 
 
 def model_options(

@@ -131,7 +131,7 @@ def _check_paths(spec: MethodSpec, config: dict[str, Any], grow: int) -> None:
             "--grow continues one run directory to a higher --target: it needs a fixed --out "
             f"and a method with a target ({with_target})"
         )
-    for key in _paths(spec)[1:]:
+    for key in ("prices_file", *spec.options.paths(existing=True)):
         value = config.get(key)
         flag = spec.options.flag(key) if key != "prices_file" else "--prices-file"
         if value and not template_fields(value, flag) and not Path(value).exists():
@@ -152,10 +152,10 @@ def _schedule(method: str, options: dict[str, Any]) -> None:
     if when["shared_rpm"] is not None:
         rate_limit = rate_limit or default_limit_name(config["backend"], config["model"])
     kept = ("name", "batch", "cron", "interval", "timezone", "grow", "work_pool")
-    spec = deploy.ScheduleSpec(
+    schedule = deploy.ScheduleSpec(
         method=method, config=config, rate_limit=rate_limit, **{k: when[k] for k in kept}
     )
-    spec.schedules()  # a bad cron or time zone fails before the server is asked anything
+    schedule.schedules()  # a bad cron or time zone fails before the server is asked anything
 
     async def create() -> Any:
         with deploy.reaching_server():
@@ -163,8 +163,8 @@ def _schedule(method: str, options: dict[str, Any]) -> None:
                 await set_rate_limit(rate_limit, when["shared_rpm"])
             elif rate_limit:
                 await check_rate_limit(rate_limit)
-        await deploy.apply(spec)
-        return await deploy.read(spec.name)
+        await deploy.apply(schedule)
+        return await deploy.read(schedule.name)
 
     row = deploy.describe(asyncio.run(create()))
     print(f"scheduled {row['name']}: {method}, {row['schedule']}, {row['state']}, out {row['out']}")

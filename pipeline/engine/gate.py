@@ -25,13 +25,13 @@ class Gate:
     """`seeds(recipe)` are the texts the pool starts with (the method's recipe knows its seed
     tasks or demonstrations); `text(example)` is what is compared; `gated(example)` says which
     kept examples went through the gate (Unnatural's reformulations do not); `compares` and
-    `scored` name both for the report."""
+    `scored` name both for the report when they are not the instruction and every kept one."""
 
     seeds: Callable[[Any], list[str]]
     text: Callable[[Example], str] = instruction
     gated: Callable[[Example], bool] = everything
-    compares: str = "the instruction"
-    scored: str = "kept"
+    compares: str | None = None
+    scored: str | None = None
 
     def index(self, threshold: float, seed_texts: list[str]) -> RougeIndex:
         """A fresh pool holding the seed texts, deciding at `threshold`."""

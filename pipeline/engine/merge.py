@@ -53,8 +53,8 @@ def check_shards(shards: list[Shard]) -> MethodSpec:
     """Shards must be one run split by --seed; returns their method."""
     first = shards[0]
     spec = methods.get(first.config.method)
-    if spec.merge is None or spec.gate is None:
-        mergeable = [s.name for s in methods.specs() if s.merge is not None and s.gate]
+    if spec.merge is None:
+        mergeable = [s.name for s in methods.specs() if s.merge is not None]
         raise ConfigError(
             f"{first.path}: merge takes {' or '.join(mergeable)} runs; "
             f"{spec.name} has no ROUGE gate, concatenate its kept.jsonl instead"

@@ -26,8 +26,9 @@ COMMON_GROUPS = ("model", "runtime")
 class Outputs:
     """Files a method writes beside kept.jsonl and the rest, from the kept examples, in order.
 
-    `write(folder, kept)` writes every file named in `files` (atomically); a run writes them
-    at each checkpoint, merge writes them for the merged examples."""
+    `write(folder, kept)` writes every file named in `files` (atomically). The method's recipe
+    calls it with the rest of its outputs, at each checkpoint (Recipe.write); merge calls it for
+    the merged examples; the run's summary lists `files`."""
 
     files: tuple[str, ...]
     write: Callable[[Path, list[Example]], None]
@@ -59,7 +60,7 @@ class MethodSpec:
     - `out`: the default --out; `target`: the help of --target, or None for a method that maps
       over its input and has no target.
     - `gate`: its ROUGE-L gate, if it has one; `merge`: how its shards merge (None: merge is
-      refused, as without a gate there is nothing to merge by); `outputs`: the extra files it
+      refused; a merge needs the gate, by which it decides); `outputs`: the extra files it
       writes; `report`: what it adds to the report.
     - `example`: the settings of a run of a second or two on the stub, with a few dozen
       requests (the contract tests, the crash trials and the docs use it)."""
@@ -78,6 +79,10 @@ class MethodSpec:
     outputs: Outputs | None = None
     report: MethodReport = NONE
     example: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.merge is not None and self.gate is None:
+            raise TypeError(f"{self.name}: shards merge by the ROUGE-L gate; give the spec a gate")
 
     def example_flags(self) -> list[str]:
         """`example` as command-line flags, e.g. ['--limit', '16', '--rounds', '1']."""

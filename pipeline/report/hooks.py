@@ -37,7 +37,8 @@ class MethodReport:
     them); `sections`: the method's own; `lineage(example, kept_by_id, pool)`: the sample
     table's lineage cell, None for the common one; `lengths_note`: a sentence under the
     lengths table; `drop_fields`: meta fields of every drop in removed.jsonl the sections read
-    (RunData.drop_meta); `reads`: what else the report is built from, for its summary."""
+    (RunData.drop_meta); `reads`: what else the report is built from, for its summary;
+    `summary(stats)`: Markdown lines added to the run's summary (the Prefect artifact)."""
 
     pool: Callable[[RunData], Pool] | None = None
     sections: tuple[Section, ...] = ()
@@ -45,6 +46,7 @@ class MethodReport:
     lengths_note: str = ""
     drop_fields: tuple[str, ...] = ()
     reads: str = ""
+    summary: Callable[[dict[str, Any]], list[str]] | None = None
 
     def context(self, run: RunData) -> Pool | None:
         return self.pool(run) if self.pool is not None else None

@@ -56,15 +56,15 @@ def _lineage(e: dict[str, Any], by_id: dict, pool: Pool | None, hooks: MethodRep
     own = hooks.lineage(e, by_id, pool) if hooks.lineage is not None else None
     if own is not None:
         return own
-    meta = e.get("meta") or {}
+    return "<br>".join(common_lineage(e.get("meta") or {}))
+
+
+def common_lineage(meta: dict[str, Any]) -> list[str]:
+    """The lines every example's meta may give: its demonstrations and its nearest pool text."""
     lines = []
-    if meta.get("stage"):
-        lines.append(f"{esc(meta['stage'])}, demo set {esc(meta.get('demo_set', ''))}")
     if meta.get("demos"):
         lines.append("demos: " + ", ".join(esc(d) for d in meta["demos"]))
     if meta.get("most_similar"):
         text, score = meta["most_similar"][0]
         lines.append(f"nearest ({float(score):.2f}): {esc(clip(text, 120))}")
-    if meta.get("constraints"):
-        lines.append(f"constraints: {esc(clip(str(meta['constraints']), 120))}")
-    return "<br>".join(lines)
+    return lines

@@ -38,11 +38,8 @@ def from_meta(gated: list[dict], gate: Gate, threshold: float | None) -> Similar
         return None
     values = [_top(e["meta"]["most_similar"]) for e in gated]
     source = "the gate's scores (meta.most_similar)"
-    if gate.scored == "kept":
-        scored = f"all {len(values):,} kept"
-    else:
-        scored = f"{len(values):,} {gate.scored}"
-    if gate.compares != "the instruction":
+    scored = f"{len(values):,} {gate.scored}" if gate.scored else f"all {len(values):,} kept"
+    if gate.compares:
         source += f", {gate.compares}"
     return Similarity(values, scored, source, threshold)
 

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from pipeline import methods
 from pipeline.report.build import REPORT
 from pipeline.store import RUN_FILE
 
@@ -62,18 +63,10 @@ def markdown(stats: dict[str, Any], run_dir: str | Path) -> str:
         f"| {req.get('total', 0):,} | {tok.get('prompt', 0):,} | {tok.get('completion', 0):,} "
         f"| {spent} |"
     )
-    rounds = stats.get("rounds", {})
-    if rounds:
-        lines += [
-            "",
-            "| round | evolved | eliminated | survived |",
-            "| ---: | ---: | ---: | ---: |",
-        ]
-    for number, r in rounds.items():
-        gone = sum(r.get("eliminated", {}).values())
-        lines.append(
-            f"| {number} | {r.get('evolved', 0):,} | {gone:,} | {r.get('survived', 0):,} |"
-        )
+    spec = methods.registry().get(method)
+    extra = spec.report.summary(stats) if spec is not None and spec.report.summary else []
+    if extra:
+        lines += ["", *extra]
     return "\n".join(lines) + "\n"
 
 

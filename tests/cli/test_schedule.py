@@ -164,12 +164,18 @@ def test_bad_schedule_is_one_line_and_exit_2(capsys, args, expected):
     assert code == 2 and expected in err and len(err.strip().splitlines()) == 1
 
 
-def test_schedules_need_a_server(capsys):
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["self-instruct"],
+        # An Evol schedule's --from is often what an earlier scheduled run will write.
+        ["evol-instruct", "--from", "/not/yet/written/si"],
+    ],
+)
+def test_schedules_need_a_server(capsys, args):
     # test_flow.py's harness may have set an API URL for the session: clear it here.
     with temporary_settings(restore_defaults={PREFECT_API_URL}):
-        code, _, err = cli(
-            ["schedule", "self-instruct", "--name", "n", "--cron", "0 2 * * *"], capsys
-        )
+        code, _, err = cli(["schedule", *args, "--name", "n", "--cron", "0 2 * * *"], capsys)
     assert code == 2 and "PREFECT_API_URL" in err and "prefect server start" in err
 
 
@@ -347,31 +353,8 @@ def test_two_process_workers_run_two_shards_then_merge(api, tmp_path, capsys):
     assert [k["id"][:3] for k in kept[:4]] == ["s0-", "s1-", "s0-", "s1-"]
 
 
-@pytest.fixture
-def session_applies_shared_limit(monkeypatch):
-    """Until Session.open applies current_wrapper() itself (the lead wires it), apply it here,
-    exactly as those lines will."""
-    from pipeline.backends.registry import make_backend
-    from pipeline.backends.shared_limit import current_wrapper
-    from pipeline.engine.session import Session
-
-    if "current_wrapper" in inspect.getsource(Session.open):
-        return
-    original = Session.open.__func__
-
-    def open_(cls, config, backend=None, policy=None, on_progress=None):
-        wrap = current_wrapper()
-        if wrap is not None:
-            backend = wrap(backend if backend is not None else make_backend(config))
-        return original(cls, config, backend, policy, on_progress)
-
-    monkeypatch.setattr(Session, "open", classmethod(open_))
-
-
 @pytest.mark.server
-def test_scheduled_flow_takes_a_slot_for_each_request_sent(
-    api, tmp_path, monkeypatch, session_applies_shared_limit
-):
+def test_scheduled_flow_takes_a_slot_for_each_request_sent(api, tmp_path, monkeypatch):
     import flows.limits
     from flows.scheduled import scheduled_run
     from pipeline.methods import make_config

@@ -21,6 +21,7 @@ from pipeline.cli.main import main
 from pipeline.engine.session import Session, run_session
 from pipeline.errors import ConfigError
 from pipeline.estimate.cost import estimate
+from pipeline.methods.spec import MethodSpec
 from pipeline.report.build import write_report
 from pipeline.stub.server import StubServer
 from tests.helpers import CountingBackend, Killed
@@ -29,11 +30,11 @@ METHODS = methods.names()
 COMMON = ("kept.jsonl", "removed.jsonl", "alpaca.json")
 
 
-def outputs(spec: methods.MethodSpec) -> tuple[str, ...]:
+def outputs(spec: MethodSpec) -> tuple[str, ...]:
     return COMMON + (spec.outputs.files if spec.outputs else ())
 
 
-def config(spec: methods.MethodSpec, out: Path, **extra):
+def config(spec: MethodSpec, out: Path, **extra):
     return methods.make_config(spec.name, out=str(out), judge="inline", **{**spec.example, **extra})
 
 
@@ -42,12 +43,12 @@ def run(cfg, backend=None) -> dict:
     return asyncio.run(run_session(session, batch=16))
 
 
-def files(out: Path, spec: methods.MethodSpec) -> dict[str, bytes]:
+def files(out: Path, spec: MethodSpec) -> dict[str, bytes]:
     return {name: (out / name).read_bytes() for name in outputs(spec)}
 
 
 @pytest.fixture(params=METHODS)
-def spec(request) -> methods.MethodSpec:
+def spec(request) -> MethodSpec:
     return methods.get(request.param)
 
 
@@ -152,7 +153,7 @@ def test_help_shows_every_option_with_its_help(spec, capsys):
     text = " ".join(capsys.readouterr().out.split())
     for field in spec.options.specs():
         assert spec.options.flag(field.name) in text
-        assert field.metadata["help"].split()[0] in text
+        assert " ".join(field.metadata["help"].split()) in text, field.name
 
 
 def test_a_config_names_its_method_and_rejects_an_unknown_one():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -40,6 +41,28 @@ def test_an_old_run_directory_resumes_sending_nothing(tmp_path, method):
     stats = json.loads((out / "stats.json").read_text())
     assert code == 0 and stats["session"]["requests_sent"] == 0
     assert {n: (out / n).read_bytes() for n in before} == before
+
+
+@pytest.mark.parametrize("method", RUNS)
+def test_a_fresh_run_writes_what_0_1_wrote(tmp_path, method):
+    """The same command from nothing: the same requests, the stub's same answers, the same
+    decisions, so byte for byte the files 0.1 wrote."""
+    out = tmp_path / method
+    assert main([*COMMANDS[method], "--out", str(out), "--no-prefect", "--quiet"]) == 0
+    for name in OUTPUTS:
+        old = FIXTURES / "runs" / method / name
+        if old.exists():
+            assert (out / name).read_bytes() == old.read_bytes(), name
+
+
+@pytest.mark.parametrize("command", sorted(json.loads((FIXTURES / "flags.json").read_text())))
+def test_every_command_keeps_the_flags_it_had(command, capsys):
+    """flags.json: every flag of every --help in 0.1 (help texts may have improved)."""
+    old = json.loads((FIXTURES / "flags.json").read_text())[command]
+    assert main([*command.split(), "--help"]) == 0
+    text = capsys.readouterr().out
+    now = set(re.findall(r"^\s+(--[a-z0-9-]+(?: / --[a-z0-9-]+)?)", text, re.M))
+    assert set(old) <= now, sorted(set(old) - now)
 
 
 @pytest.mark.parametrize("case", FINGERPRINTS)

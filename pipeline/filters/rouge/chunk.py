@@ -1,4 +1,4 @@
-"""One chunk's sequential decisions, for pipeline/filters/rouge.py.
+"""One chunk's sequential decisions, for pipeline/filters/rouge/index.py.
 
 Each candidate meets the pool and the candidates of its chunk kept before it. The ones the
 search already found a pool item above the threshold for (`near`) are drops. The others come

@@ -1,5 +1,5 @@
 """The arithmetic under the ROUGE-L gate: rouge-score's F-measure bit for bit, the top k and
-rapidfuzz's LCS calls. pipeline/filters/rouge.py holds the index."""
+rapidfuzz's LCS calls. pipeline/filters/rouge/index.py holds the index."""
 
 from __future__ import annotations
 

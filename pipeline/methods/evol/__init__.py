@@ -10,11 +10,12 @@ from pipeline.methods.evol.estimate import evol
 from pipeline.methods.evol.options import EvolOptions
 from pipeline.methods.evol.recipe import EvolRecipe
 from pipeline.methods.evol.report import REPORT
+from pipeline.methods.evol.round import NAME
 from pipeline.methods.evol.stub_checks import RESPONDERS
 from pipeline.methods.spec import MethodSpec
 
 SPEC = MethodSpec(
-    name="evol-instruct",
+    name=NAME,
     summary="Evol-Instruct (WizardLM): rounds of in-depth and in-breadth rewriting, with "
     "elimination.",
     options=EvolOptions,

@@ -1,5 +1,5 @@
 """Evol-Instruct's elimination rules that need no model (rules 2-4; rule 1, the LLM equality
-check, is a stage of its own in pipeline/methods/evol.py). Each returns its reason or None."""
+check, is a stage of its own in pipeline/methods/evol/round.py). Each returns its reason or None."""
 
 from __future__ import annotations
 

@@ -27,6 +27,7 @@ class EvolOptions(MethodOptions):
         "(default: the built-in seed tasks).",
         flag="--from",
         path=True,
+        exists=False,  # a schedule's --from is often what an earlier scheduled run writes
         always=True,
     )
     from_format: str | None = option(None, "Format of --from (default: detected).")

@@ -150,10 +150,25 @@ def sample_lineage(example: dict, by_id: dict[str, dict], pool: Pool | None) -> 
     )
 
 
+def rounds_markdown(stats: dict) -> list[str]:
+    """Each round's evolutions, eliminations and survivors, for the run's Markdown summary."""
+    rounds = stats.get("rounds", {})
+    if not rounds:
+        return []
+    lines = ["| round | evolved | eliminated | survived |", "| ---: | ---: | ---: | ---: |"]
+    for number, r in rounds.items():
+        gone = sum(r.get("eliminated", {}).values())
+        lines.append(
+            f"| {number} | {r.get('evolved', 0):,} | {gone:,} | {r.get('survived', 0):,} |"
+        )
+    return lines
+
+
 REPORT = MethodReport(
     pool=starting_pool,
     sections=(Section("evol", "Rounds", evol_section),),
     lineage=sample_lineage,
     drop_fields=("operation",),
     reads=", and the starting pool run.json names (for the seeds' texts)",
+    summary=rounds_markdown,
 )

@@ -17,14 +17,19 @@ from pipeline.seeds import load_seeds
 from pipeline.store import RunDir
 from pipeline.types import Example, content_hash
 
-# The pool starts with every seed instruction; a candidate is compared by its instruction.
-GATE = Gate(seeds=lambda recipe: [s.instruction for s in recipe.seeds])
+
+def seed_texts(seeds: list[Example]) -> list[str]:
+    """The gate's pool starts with every seed instruction (a candidate is compared by its own)."""
+    return [s.instruction for s in seeds]
+
+
+GATE = Gate(seeds=lambda recipe: seed_texts(recipe.seeds))
 
 
 def build_judge(config: RunConfig, seeds: list[Example]) -> Judge:
     """Everything a keep/drop decision depends on; also called inside the judge process."""
     o = config.options
-    gate = GATE.index(o.rouge_threshold, [s.instruction for s in seeds])
+    gate = GATE.index(o.rouge_threshold, seed_texts(seeds))
     filters = alpaca_filters(min_words=o.min_words, max_words=o.max_words)
     return Judge(SelfInstruct(seeds, config), filters, gate, config.target)
 

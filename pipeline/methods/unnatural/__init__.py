@@ -7,6 +7,7 @@ stub.py."""
 
 from pipeline.estimate.models import CostModel
 from pipeline.methods.spec import Merge, MethodSpec, Outputs
+from pipeline.methods.unnatural.core import NAME
 from pipeline.methods.unnatural.estimate import unnatural
 from pipeline.methods.unnatural.options import UnnaturalOptions
 from pipeline.methods.unnatural.recipe import GATE, UnnaturalRecipe
@@ -20,7 +21,7 @@ from pipeline.methods.unnatural.report import REPORT
 from pipeline.methods.unnatural.stub import RESPONDERS
 
 SPEC = MethodSpec(
-    name="unnatural",
+    name=NAME,
     summary="Unnatural Instructions: core examples from 3 demonstrations, outputs, reformulations.",
     options=UnnaturalOptions,
     recipe=UnnaturalRecipe,

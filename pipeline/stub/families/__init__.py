@@ -1,7 +1,7 @@
 """The stub model's task families, by kind; FAMILIES lists every family with its weight.
 
 Each family is a function `(rng) -> (instruction, input, output)`. The weights set how often
-`make_task` (pipeline.backends.stub_text) picks each family.
+`make_task` (pipeline.stub.text) picks each family.
 """
 
 from __future__ import annotations
