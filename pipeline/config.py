@@ -53,6 +53,8 @@ class RunConfig:
     max_requests: int | None = _runtime()
     checkpoint_seconds: float = _runtime(30.0)
     judge: str = _runtime("process")
+    # Answers in a row that keep nothing before a stage stops as stalled (None: its default).
+    patience: int | None = setting(runtime=True, always=False)
     # The in-process stub's injected faults: part of what a stub run is, nothing elsewhere.
     stub_malformed_rate: float = setting(0.0)
     stub_duplicate_rate: float = setting(0.0)
@@ -133,6 +135,10 @@ class RunConfig:
             ),
             (self.checkpoint_seconds > 0, "--checkpoint-seconds must be positive"),
             (self.judge in ("process", "inline"), "--judge must be process or inline"),
+            (
+                self.patience is None or self.patience >= 0,
+                f"--patience must be 0 (off) or more, got {self.patience}",
+            ),
             (
                 all(v is None or v >= 0 for v in (self.price_in, self.price_out)),
                 "--price-in and --price-out must not be negative",

@@ -49,3 +49,16 @@ class RetriesExhausted(InstructgenError):
             "so far, re-run the same command to resume (or lower --concurrency)"
         )
         self.attempts, self.last = attempts, last
+
+
+class Stalled(InstructgenError):
+    """A stage kept nothing over its last --patience answers and stopped (engine/stall.py)."""
+
+    exit_code = 5
+
+    def __init__(self, stage: str, message: str):
+        where = f"{stage}: " if stage and stage != "generate" else ""
+        super().__init__(
+            f"stalled: {where}{message}; the outputs so far are written, re-run the same "
+            "command to try again (--patience 0 turns this guard off)"
+        )

@@ -239,7 +239,7 @@ def print_summary(config: RunConfig, stats: dict[str, Any]) -> None:
         *_method_files(config),
         *(
             ["report.html"]
-            if stats.get("stopped") in ("target", "max_requests", "done", "budget")
+            if stats.get("stopped") in ("target", "max_requests", "done", "budget", "stalled")
             else []
         ),
     ]

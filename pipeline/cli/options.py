@@ -37,6 +37,14 @@ PerRequest = Annotated[
     int | None, typer.Option(help="Prompts per call (default 5 on completions, 1 on chat).")
 ]
 Concurrency = Annotated[int, typer.Option(help="Requests in flight at once.")]
+Patience = Annotated[
+    int | None,
+    typer.Option(
+        help="Stop a stage as stalled after this many answers in a row that keep nothing "
+        "(default: 50, or as many as hold about 300 candidates at the method's expected rate, "
+        "whichever is more); 0 never stops."
+    ),
+]
 Attempts = Annotated[int, typer.Option(help="Attempts per request before giving up.")]
 Timeout = Annotated[float, typer.Option(help="Seconds before one request times out.")]
 MaxRequests = Annotated[
@@ -113,6 +121,7 @@ def stop_options(max_requests: MaxRequests = None, judge: JudgeWhere = "process"
 
 def runtime_options(
     concurrency: Concurrency = 8,
+    patience: Patience = None,
     max_attempts: Attempts = 6,
     timeout: Timeout = 120.0,
     rpm: Rpm = None,

@@ -13,7 +13,7 @@ from pipeline import methods
 from pipeline.backends.budget import BudgetReached
 from pipeline.cli.options import build_command, method_params
 from pipeline.config import RunConfig
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, Stalled
 from pipeline.export import check_exports, export
 from pipeline.methods.spec import MethodSpec
 
@@ -59,6 +59,9 @@ def _run(method: str, options: dict[str, Any]) -> None:
         print(f"wrote {count} examples to {path}")
     if stats.get("stopped") == "budget":
         raise BudgetReached(config.max_cost or 0.0, stats["cost"]["usd"])
+    if stats.get("stopped") == "stalled":
+        stall = stats.get("stall") or {}
+        raise Stalled(stall.get("stage", ""), stall.get("message", "nothing kept"))
     if stats.get("stopped") not in ("target", "max_requests", "done"):
         raise typer.Exit(1)
 

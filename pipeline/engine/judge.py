@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pipeline.engine.stall import Guard
 from pipeline.engine.stats import Stats
-from pipeline.errors import InstructgenError
 from pipeline.filters.base import Filter
 from pipeline.filters.rouge.index import GateDecision, RougeIndex
 from pipeline.store import RunDir
@@ -18,8 +18,6 @@ from pipeline.types import Choice, Completion, Drop, Example, Request
 
 Check = Callable[[Example], str | None]
 
-# Stop paying when this many answers in a row yielded nothing: the model ignores the format.
-BARREN_LIMIT = 25
 # The decision for every survivor of a stage that has no ROUGE gate.
 PASS = GateDecision(True, 0.0, [], 0.0)
 
@@ -61,6 +59,7 @@ class Progress:
     kept: int = 0
     requests: int = 0
     tokens: int = 0
+    stall: dict[str, Any] | None = None  # the guard's report once the stage has stalled
 
 
 def split_reason(reason: str) -> tuple[str, str]:
@@ -84,12 +83,29 @@ class Judge:
         self.kept: list[Example] = []
         self.drops: list[Drop] = []
         self.stats = Stats()
-        self._barren = 0
+        # Set by the session (engine/stall.py); None: the stage never stalls.
+        self.guard: Guard | None = None
 
     def take(self, answers: list[tuple[int, Completion]]) -> Progress:
-        """Judge consecutive answers; `used` says how many were read before the target."""
-        if len(self.kept) >= self.target:
-            return self.progress(0)
+        """Judge consecutive answers; `used` says how many were read before the target (or
+        the stall guard) stopped the stage.
+
+        With the guard on, answers are judged in runs short enough that a stall can only fall
+        on a run's last answer: an answer after the stall is never judged, whatever the
+        batches were (the outputs never depend on how answers arrived)."""
+        used = 0
+        while used < len(answers) and len(self.kept) < self.target and not self._stalled:
+            room = len(answers) - used
+            if self.guard is not None and self.guard.patience:
+                room = min(room, max(self.guard.patience - self.guard.barren, 1))
+            chunk = answers[used : used + room]
+            took = self._take(chunk)
+            used += took
+            if took < len(chunk):
+                break
+        return self.progress(used)
+
+    def _take(self, answers: list[tuple[int, Completion]]) -> int:
         items: list[Example | Drop] = []
         starts = []
         for slot, completion in answers:
@@ -98,23 +114,29 @@ class Judge:
                 items.extend(self.method.parse(slot, choice))
             if not completion.choices:
                 items.append(Drop("parse", "empty_response", "no choices", meta={"slot": slot}))
-        kept_before = len(self.kept)
-        end, reached = self._settle(items)
+        outcomes, reached = self._settle(items)
+        end = len(outcomes)
         # Answers past the point where the target was reached stay unused, as if never read.
         used = sum(start < end for start in starts) if reached else len(answers)
-        for _, completion in answers[:used]:
+        bounds = [*starts, len(items)]
+        for k, (slot, completion) in enumerate(answers[:used]):
             self.stats.count_completion(completion)
-        self._barren = 0 if len(self.kept) > kept_before else self._barren + used
-        if self._barren >= BARREN_LIMIT and not self.kept:
-            raise InstructgenError(
-                f"no task kept from the first {BARREN_LIMIT} answers: the model does not follow "
-                "the prompt's format; see removed.jsonl, or try another --model / --api"
-            )
-        return self.progress(used)
+            if self.guard is not None and not reached:
+                first, last = bounds[k], bounds[k + 1]
+                usable = any(c.text.strip() for c in completion.choices)
+                drops = [d for d in outcomes[first:last] if d is not None]
+                self.guard.observe(slot, len(drops) < last - first, usable, drops)
+        return used
+
+    @property
+    def _stalled(self) -> bool:
+        return self.guard is not None and self.guard.stall is not None
 
     def progress(self, used: int = 0) -> Progress:
         s = self.stats
-        return Progress(used, len(self.kept), s.requests, s.prompt_tokens + s.completion_tokens)
+        stall = self.guard.stall if self.guard is not None else None
+        tokens = s.prompt_tokens + s.completion_tokens
+        return Progress(used, len(self.kept), s.requests, tokens, stall)
 
     def write(self, run_dir: str, extra: dict[str, Any]) -> dict[str, Any]:
         """Write every output file; returns the stats as written."""
@@ -126,10 +148,10 @@ class Judge:
         """What a later stage builds on: kept, dropped and the stats so far."""
         return list(self.kept), list(self.drops), self.stats.to_dict()
 
-    def _settle(self, items: list[Example | Drop]) -> tuple[int, bool]:
+    def _settle(self, items: list[Example | Drop]) -> tuple[list[Drop | None], bool]:
         """Filter, gate and record items in order, stopping exactly at the target.
 
-        Returns how many items were recorded and whether the target was reached."""
+        Returns each recorded item's drop (None: kept), and whether the target was reached."""
         checks = [(f.name, f.check) for f in self.filters]
         verdicts: list[Drop | None] = [
             item if isinstance(item, Drop) else _first_failure(checks, item) for item in items
@@ -147,25 +169,31 @@ class Judge:
         end = survivors[len(decisions) - 1] + 1 if reached and decisions else len(items)
         # Survivors get the gate's decisions in order; every survivor before `end` has one.
         pending = iter(decisions)
-        for i in range(end):
-            verdict = verdicts[i]
-            self._record(items[i], verdict, next(pending) if verdict is None else None)
-        return end, reached
+        outcomes = [
+            self._record(items[i], verdicts[i], next(pending) if verdicts[i] is None else None)
+            for i in range(end)
+        ]
+        return outcomes, reached
 
-    def _record(self, item: Example | Drop, verdict: Drop | None, decision: Any) -> None:
+    def _record(self, item: Example | Drop, verdict: Drop | None, decision: Any) -> Drop | None:
+        """Count and keep an item's outcome; returns its drop, or None when it is kept."""
         if verdict is not None:
             self.stats.count_drop(verdict.filter, verdict.reason)
             self.drops.append(verdict)
-        elif decision is PASS:
+            return verdict
+        if decision is PASS:
             self.stats.count_kept()
             self.kept.append(item)
-        elif decision.kept:
+            return None
+        if decision.kept:
             self.stats.count_kept()
             self.kept.append(_with_similarity(item, decision))
-        else:
-            text, score = decision.most_similar[0]
-            self.stats.count_drop("rouge", "too_similar")
-            self.drops.append(Drop("rouge", "too_similar", f"{score:.6f} vs {text!r}", item))
+            return None
+        text, score = decision.most_similar[0]
+        drop = Drop("rouge", "too_similar", f"{score:.6f} vs {text!r}", item)
+        self.stats.count_drop("rouge", "too_similar")
+        self.drops.append(drop)
+        return drop
 
 
 def _instruction(example: Example) -> str:

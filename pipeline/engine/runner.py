@@ -36,8 +36,8 @@ class AsyncJudge(Protocol):
     async def take(self, answers: list[tuple[int, Completion]]) -> Progress:
         """Judge consecutive answers, by slot, strictly in slot order (the runner never skips
         a slot); `Progress.used` says how many were read before the target was reached (the
-        rest stay unjudged, as if never read). Raises InstructgenError when a model writes
-        nothing usable at all (see judge.BARREN_LIMIT)."""
+        rest stay unjudged, as if never read); `Progress.stall` is set once the stage's stall
+        guard has stopped it (engine/stall.py)."""
         ...
 
     async def write(self, run_dir: str, extra: dict[str, Any]) -> dict[str, Any]:
@@ -144,7 +144,9 @@ class Generation:
 
     def _check_stop(self) -> bool:
         if not self.stopped:
-            if self.progress.kept >= self.target:
+            if self.progress.stall is not None:
+                self.stopped = "stalled"
+            elif self.progress.kept >= self.target:
                 self.stopped = "target"
             elif self.max_requests is not None and self._head >= self.max_requests:
                 self.stopped = "max_requests"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import sqlite3
 import time
 from collections.abc import Callable
@@ -25,11 +26,13 @@ from pipeline.backends.registry import make_backend
 from pipeline.backends.retry import RetryingBackend, RetryPolicy
 from pipeline.backends.shared_limit import current_wrapper
 from pipeline.config import RunConfig
+from pipeline.engine.judge import Judge
 from pipeline.engine.judge_process import JudgeProcess, LocalJudge
 from pipeline.engine.runner import AsyncJudge, Generation
 from pipeline.engine.stages import NO_TARGET, Recipe, StageResult, StageSpec
+from pipeline.engine.stall import Guard, default_patience
 from pipeline.prices import Price, price_for
-from pipeline.store import CACHE_FILE, RunDir
+from pipeline.store import CACHE_FILE, STATS, RunDir
 
 # Answers per advance() call, as run_session takes them: judging in steps of 1,000 made a
 # 10K-request stub run 0.3-2 s slower (measured).
@@ -39,10 +42,27 @@ STEP = 256
 TASK_ANSWERS = 1024
 
 
-def _judge(spec: StageSpec) -> AsyncJudge:
+def guarded(factory: Callable[..., Judge], args: tuple, guard: Guard) -> Judge:
+    """A stage's judge with its stall guard (module-level: it runs in the judge process too)."""
+    judge = factory(*args)
+    judge.guard = guard
+    return judge
+
+
+def _judge(spec: StageSpec, guard: Guard) -> AsyncJudge:
     if spec.in_process:
-        return LocalJudge(spec.judge_factory(*spec.judge_args))
-    return JudgeProcess(spec.judge_factory, *spec.judge_args)
+        return LocalJudge(guarded(spec.judge_factory, spec.judge_args, guard))
+    return JudgeProcess(guarded, spec.judge_factory, spec.judge_args, guard)
+
+
+def earlier_stalls(run_dir: RunDir) -> list[dict[str, Any]]:
+    """The stalls an earlier session of this run reported (stats.json): a re-run tries again
+    from each, instead of stopping at it once more."""
+    try:
+        stats = json.loads(run_dir.file(STATS).read_text(encoding="utf-8"))
+        return [s for s in stats.get("stalls", []) if isinstance(s.get("slot"), int)]
+    except (OSError, ValueError, AttributeError, TypeError):
+        return []
 
 
 @dataclass
@@ -61,6 +81,7 @@ class Session:
     done: list[StageResult] = field(default_factory=list)
     complete: bool = False
     _finished: list[Generation] = field(default_factory=list)
+    stalls: list[dict[str, Any]] = field(default_factory=list)  # earlier sessions' stalls
     _last_checkpoint: float = field(default_factory=time.monotonic)
 
     @classmethod
@@ -113,6 +134,7 @@ class Session:
         session = cls(
             config, recipe, run_dir, cache, cached, retry, resumed, budget, on_progress, on_complete
         )
+        session.stalls = earlier_stalls(run_dir) if resumed else []
         session._start_stage()
         # Everything built so far lives for the whole run: out of the collector's sight, so a
         # full collection cannot stall the loop for 50-250 ms while answers wait to be committed
@@ -129,13 +151,20 @@ class Session:
         if self.on_progress is not None:
             self.on_progress(self)
 
+    def _guard(self, spec: StageSpec) -> Guard:
+        patience = self.config.patience
+        if patience is None:
+            patience = default_patience(spec.method.expected_kept_per_request)
+        after = max((s["slot"] for s in self.stalls if s.get("stage") == spec.name), default=-1)
+        return Guard(patience, map_stage=spec.target == NO_TARGET, after=after)
+
     def _start_stage(self) -> None:
         spec = self.recipe.stage(len(self.done), self.done)
         self.stage_spent_before = self.budget.spent
         self.generation = Generation(
             method=spec.method,
             backend=self.cached,
-            judge=_judge(spec),
+            judge=_judge(spec, self._guard(spec)),
             target=spec.target,
             concurrency=self.config.concurrency,
             max_requests=spec.max_requests,
@@ -163,7 +192,7 @@ class Session:
             # run with a higher target, but send nothing new.
             await g.abandon(grace=self.config.timeout)
         more = len(self.done) + 1 < len(self.recipe.stages)
-        if finished and more and g.stopped != "budget":
+        if finished and more and g.stopped not in ("budget", "stalled"):
             self.done.append(StageResult(g.name, *await g.judge.results()))
             self._finished.append(g)
             await g.judge.aclose()
@@ -185,9 +214,16 @@ class Session:
             stopped = "done"  # a recipe of map stages only: every list was worked through
         if any(g.stopped == "budget" for g in stages):
             stopped = "budget"
+        stall = next((g for g in stages if g.stopped == "stalled"), None)
+        stalls = list(self.stalls)
+        if stall is not None:
+            stopped = "stalled"
+            stalls.append({"stage": stall.name, **(stall.progress.stall or {})})
         return {
             "target": self.config.target,
             "stopped": stopped or "interrupted",
+            **({"stall": stalls[-1]} if stall is not None else {}),
+            **({"stalls": stalls} if stalls else {}),
             "cost": self._cost(),
             "session": {
                 "resumed": self.resumed,
