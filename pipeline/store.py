@@ -17,6 +17,7 @@ from pipeline.secrets import redact_url
 RUN_FILE, CACHE_FILE = "run.json", "cache.sqlite"
 KEPT, REMOVED, STATS, ALPACA = "kept.jsonl", "removed.jsonl", "stats.json", "alpaca.json"
 LOCK_FILE = ".lock"
+REPORT = "report.html"  # written by pipeline/report/ once a run is over
 # atomic_write's temp files (mkstemp: ".NAME." + 8 random characters + ".tmp").
 _TEMP_FILE = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
 
@@ -40,9 +41,9 @@ def atomic_write(path: Path, chunks: Iterable[str]) -> None:
     _replace(path, write)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """atomic_write for binary data (Parquet)."""
-    _replace(path, lambda f: f.write(data))
+def atomic_write_bytes(path: Path, *parts: bytes) -> None:
+    """atomic_write for binary data (Parquet, a checkpoint), written part after part."""
+    _replace(path, lambda f: [f.write(part) for part in parts])
 
 
 def _replace(path: Path, write: Callable[[BinaryIO], object]) -> None:
@@ -173,4 +174,7 @@ class RunDir:
         atomic_write(self.file(REMOVED), jsonl_lines(d.to_dict() for d in removed))
         alpaca = [e.to_alpaca() for e in kept]
         atomic_write(self.file(ALPACA), [json.dumps(alpaca, indent=2, ensure_ascii=False) + "\n"])
+        self.write_stats(stats)
+
+    def write_stats(self, stats: dict[str, Any]) -> None:
         atomic_write(self.file(STATS), [json.dumps(stats, indent=2, ensure_ascii=False) + "\n"])

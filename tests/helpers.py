@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from pipeline.backends.retry import RetryPolicy
+from pipeline.engine.judge import Judge
 from pipeline.engine.session import Session, run_session
 from pipeline.methods import make_config, stub_model
 from pipeline.types import Completion, Request
@@ -44,3 +45,17 @@ def run(out: Path, backend=None, **config) -> dict:
     cfg = make_config(out=str(out), **config)
     session = Session.open(cfg, backend=backend, policy=RetryPolicy.no_wait(3))
     return asyncio.run(run_session(session, batch=config.get("concurrency", 8) * 2))
+
+
+def count_judged(monkeypatch) -> Counter:
+    """Counts the answers every judge of this process reads (judge="inline" runs)."""
+    count: Counter = Counter()
+    take = Judge._take
+
+    def counting(self, answers):
+        used = take(self, answers)
+        count["answers"] += used
+        return used
+
+    monkeypatch.setattr(Judge, "_take", counting)
+    return count

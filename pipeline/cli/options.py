@@ -45,6 +45,12 @@ Patience = Annotated[
         "whichever is more); 0 never stops."
     ),
 ]
+CheckpointSeconds = Annotated[
+    float,
+    typer.Option(
+        help="Seconds between writes of the outputs and the checkpoint a re-run goes on from."
+    ),
+]
 Attempts = Annotated[int, typer.Option(help="Attempts per request before giving up.")]
 Timeout = Annotated[float, typer.Option(help="Seconds before one request times out.")]
 MaxRequests = Annotated[
@@ -122,6 +128,7 @@ def stop_options(max_requests: MaxRequests = None, judge: JudgeWhere = "process"
 def runtime_options(
     concurrency: Concurrency = 8,
     patience: Patience = None,
+    checkpoint_seconds: CheckpointSeconds = 30.0,
     max_attempts: Attempts = 6,
     timeout: Timeout = 120.0,
     rpm: Rpm = None,

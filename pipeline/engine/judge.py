@@ -5,10 +5,12 @@ can run in this process or in a worker process of its own (pipeline/engine/judge
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pipeline.engine.checkpoint import unpickle
 from pipeline.engine.stall import Guard
 from pipeline.engine.stats import Stats
 from pipeline.filters.base import Filter
@@ -20,6 +22,9 @@ Check = Callable[[Example], str | None]
 
 # The decision for every survivor of a stage that has no ROUGE gate.
 PASS = GateDecision(True, 0.0, [], 0.0)
+# What a decision depends on: a checkpoint (engine/checkpoint.py) holds these, the method and
+# the target come from the re-run's own config.
+STATE = ("filters", "gate", "kept", "drops", "stats", "guard", "next_slot", "partial")
 
 
 class Method(Protocol):
@@ -85,6 +90,10 @@ class Judge:
         self.stats = Stats()
         # Set by the session (engine/stall.py); None: the stage never stalls.
         self.guard: Guard | None = None
+        self.next_slot = 0  # the first slot not judged
+        # (slot, items read) of the answer the target was reached in: its later items are
+        # judged when a re-run raises the target, as in a run that had the higher one.
+        self.partial: tuple[int, int] | None = None
 
     def take(self, answers: list[tuple[int, Completion]]) -> Progress:
         """Judge consecutive answers; `used` says how many were read before the target (or
@@ -106,27 +115,74 @@ class Judge:
         return self.progress(used)
 
     def _take(self, answers: list[tuple[int, Completion]]) -> int:
+        # The answer the target was reached in, taken again for a higher target: the items
+        # read before are skipped, its request is already counted and its keep already made.
+        again = self.partial is not None and self.partial[0] == answers[0][0]
+        skip = self.partial[1] if again else 0
         items: list[Example | Drop] = []
         starts = []
         for slot, completion in answers:
             starts.append(len(items))
-            for choice in sorted(completion.choices, key=lambda c: c.index):
-                items.extend(self.method.parse(slot, choice))
+            parsed = [
+                item
+                for choice in sorted(completion.choices, key=lambda c: c.index)
+                for item in self.method.parse(slot, choice)
+            ]
             if not completion.choices:
-                items.append(Drop("parse", "empty_response", "no choices", meta={"slot": slot}))
+                parsed.append(Drop("parse", "empty_response", "no choices", meta={"slot": slot}))
+            items.extend(parsed[skip:] if len(starts) == 1 else parsed)
         outcomes, reached = self._settle(items)
         end = len(outcomes)
         # Answers past the point where the target was reached stay unused, as if never read.
         used = sum(start < end for start in starts) if reached else len(answers)
         bounds = [*starts, len(items)]
         for k, (slot, completion) in enumerate(answers[:used]):
-            self.stats.count_completion(completion)
+            taken_before = again and k == 0
+            if not taken_before:
+                self.stats.count_completion(completion)
             if self.guard is not None and not reached:
                 first, last = bounds[k], bounds[k + 1]
                 usable = any(c.text.strip() for c in completion.choices)
                 drops = [d for d in outcomes[first:last] if d is not None]
-                self.guard.observe(slot, len(drops) < last - first, usable, drops)
+                kept = len(drops) < last - first or taken_before
+                self.guard.observe(slot, kept, usable, drops)
+        if used:
+            last = used - 1
+            self.next_slot = answers[last][0] + 1
+            read = end - starts[last] + (skip if last == 0 else 0)
+            self.partial = (answers[last][0], read) if reached else None
         return used
+
+    def snapshot(self) -> bytes:
+        """Everything a decision depends on, pickled, for the run's checkpoint."""
+        state = {name: getattr(self, name) for name in STATE}
+        return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def restore(self, data: bytes) -> Progress | None:
+        """Continue from a snapshot; None (and nothing changed) when a replay would not come to
+        the same state (a lower target, a stall guard that could not have the same count), so
+        the caller replays from the first answer.
+        `Progress.used` is the slot to go on from."""
+        state = unpickle(data)
+        if not (isinstance(state, dict) and set(state) == set(STATE)):
+            return None
+        if len(state["kept"]) > self.target:  # a lower --target: a replay keeps fewer
+            return None
+        if not _same_count(state["guard"], self.guard):
+            return None
+        if state["guard"] is not None and state["guard"].stall is None:
+            g = state["guard"]
+            self.guard.barren, self.guard.first_slot, self.guard.reasons = (
+                g.barren,
+                g.first_slot,
+                g.reasons,
+            )
+        state["guard"] = self.guard
+        for name, value in state.items():
+            setattr(self, name, value)
+        self.stats.requests_cached = self.stats.requests  # as a replay counts them
+        more = self.partial is not None and len(self.kept) < self.target
+        return self.progress(self.partial[0] if more else self.next_slot)
 
     @property
     def _stalled(self) -> bool:
@@ -194,6 +250,17 @@ class Judge:
         self.stats.count_drop("rouge", "too_similar")
         self.drops.append(drop)
         return drop
+
+
+def _same_count(saved: Guard | None, guard: Guard | None) -> bool:
+    """Whether `guard` (this session's) goes on from `saved` exactly as a replay would: the same
+    answers counted (a stall since then is where it starts again) and not already past its
+    patience (a lower --patience would have stopped the replay earlier)."""
+    if saved is None or guard is None:
+        return saved is guard
+    if saved.stall is not None:
+        return guard.after == saved.stall["slot"]
+    return saved.after == guard.after and not (guard.patience and saved.barren >= guard.patience)
 
 
 def _instruction(example: Example) -> str:

@@ -41,6 +41,12 @@ class LocalJudge:
     async def results(self) -> tuple[list[Example], list[Drop], dict[str, Any]]:
         return self.judge.results()
 
+    async def snapshot(self) -> bytes:
+        return self.judge.snapshot()
+
+    async def restore(self, state: bytes) -> Progress | None:
+        return self.judge.restore(state)
+
     async def aclose(self) -> None:
         return None
 
@@ -76,6 +82,12 @@ class JudgeProcess:
 
     async def results(self) -> tuple[list[Example], list[Drop], dict[str, Any]]:
         return await self._call("results")
+
+    async def snapshot(self) -> bytes:
+        return await self._call("snapshot")
+
+    async def restore(self, state: bytes) -> Progress | None:
+        return await self._call("restore", state)
 
     async def _call(self, op: str, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._io, self._roundtrip, op, args)

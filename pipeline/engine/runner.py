@@ -10,7 +10,7 @@ import asyncio
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from pipeline.backends.budget import BudgetReached
@@ -50,6 +50,16 @@ class AsyncJudge(Protocol):
         """Kept examples, drops and stats so far: what a later stage builds on."""
         ...
 
+    async def snapshot(self) -> bytes:
+        """Everything the judge's decisions depend on, for the run's checkpoint
+        (engine/checkpoint.py)."""
+        ...
+
+    async def restore(self, state: bytes) -> Progress | None:
+        """Go on from a snapshot of this stage's judge; `Progress.used` is the slot to go on
+        from. None (nothing changed) when it cannot go on exactly: replay from the start."""
+        ...
+
     async def aclose(self) -> None:
         """Release the judge (end its worker); it is not called again."""
         ...
@@ -87,6 +97,14 @@ class Generation:
         self._judged: asyncio.Future[None] | None = None  # resolved after each judged batch
         self._judging = 0  # answers handed to the judge, not yet accounted for
         self.started = time.monotonic()
+
+    def resume(self, progress: Progress) -> None:
+        """Go on from a restored judge: `progress.used` is the first slot it has not judged."""
+        slot = progress.used
+        self._head = self._next = self._collected = slot
+        self.progress = replace(progress, used=0)
+        # The rate so far paces dispatching until a window of new answers is judged.
+        self._history = [(0, 0), (slot, progress.kept)]
 
     @property
     def answered(self) -> int:

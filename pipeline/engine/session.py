@@ -9,10 +9,11 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import pickle
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,14 @@ from pipeline.backends.registry import make_backend
 from pipeline.backends.retry import RetryingBackend, RetryPolicy
 from pipeline.backends.shared_limit import current_wrapper
 from pipeline.config import RunConfig
+from pipeline.engine import checkpoint
 from pipeline.engine.judge import Judge
 from pipeline.engine.judge_process import JudgeProcess, LocalJudge
 from pipeline.engine.runner import AsyncJudge, Generation
 from pipeline.engine.stages import NO_TARGET, Recipe, StageResult, StageSpec
 from pipeline.engine.stall import Guard, default_patience
 from pipeline.prices import Price, price_for
-from pipeline.store import CACHE_FILE, STATS, RunDir
+from pipeline.store import ALPACA, CACHE_FILE, KEPT, REMOVED, REPORT, STATS, RunDir
 
 # Answers per advance() call, as run_session takes them: judging in steps of 1,000 made a
 # 10K-request stub run 0.3-2 s slower (measured).
@@ -82,6 +84,12 @@ class Session:
     complete: bool = False
     _finished: list[Generation] = field(default_factory=list)
     stalls: list[dict[str, Any]] = field(default_factory=list)  # earlier sessions' stalls
+    fingerprint: str = ""
+    # The checkpoint's header when the run was already over, its outputs untouched: the session
+    # then has nothing to do (and no stage: `generation` is not set).
+    over: dict[str, Any] | None = None
+    _restore: bytes | None = None  # the current stage judge's checkpointed state, until used
+    _first: bytes | None = None  # the first stage's judge state when it ended, if it has
     _last_checkpoint: float = field(default_factory=time.monotonic)
 
     @classmethod
@@ -134,8 +142,14 @@ class Session:
         session = cls(
             config, recipe, run_dir, cache, cached, retry, resumed, budget, on_progress, on_complete
         )
+        session.fingerprint = fingerprint
         session.stalls = earlier_stalls(run_dir) if resumed else []
-        session._start_stage()
+        header = checkpoint.read_header(run_dir, fingerprint) if resumed else None
+        if header is not None and _over(header, config, run_dir):
+            session.over = header
+        else:
+            session._adopt(header)
+            session._start_stage()
         # Everything built so far lives for the whole run: out of the collector's sight, so a
         # full collection cannot stall the loop for 50-250 ms while answers wait to be committed
         # (measured; an answer received but not committed is paid twice after a kill).
@@ -143,9 +157,43 @@ class Session:
         gc.freeze()  # undone in aclose(): a long-lived process (serve) must not keep garbage
         return session
 
+    def _adopt(self, header: dict[str, Any] | None) -> None:
+        """Take the finished stages and the current stage's judge state from the checkpoint;
+        with none that checks out, the run replays its cache from the first answer. When the
+        settings that end the first stage changed (--target, --max-requests), a later stage's
+        state is of no use: the first stage goes on from where it ended."""
+        parts = checkpoint.read_parts(self.run_dir, header) if header else None
+        done = checkpoint.unpickle(parts[0]) if parts and len(parts) in (2, 3) else None
+        if not isinstance(done, list) or len(done) >= len(self.recipe.stages):
+            return
+        same = (header["target"], header["max_requests"]) == (
+            self.config.target,
+            self.config.max_requests,
+        )
+        if done and not same:
+            self._restore = parts[2] if len(parts) == 3 else None
+            return
+        self.done = [replace(r, stats=checkpoint.as_replayed(r.stats)) for r in done]
+        self._restore, self._first = parts[1], parts[2] if len(parts) == 3 else None
+
+    async def _restored(self) -> None:
+        """Hand the checkpointed state to the current stage's judge (once, before it judges)."""
+        if self._restore is None:
+            return
+        state, self._restore = self._restore, None
+        g = self.generation
+        progress = await g.judge.restore(state)
+        # A lower --max-requests than the checkpoint's slot: a replay stops before it.
+        if progress is not None and (g.max_requests is None or progress.used <= g.max_requests):
+            g.resume(progress)
+            return
+        await self.generation.judge.aclose()  # it cannot go on exactly: replay from the start
+        self.done = []
+        self._start_stage()
+
     @property
     def stage(self) -> str:
-        return self.generation.name
+        return self.recipe.stages[-1] if self.over else self.generation.name
 
     def _report(self, generation: Generation) -> None:
         if self.on_progress is not None:
@@ -176,6 +224,10 @@ class Session:
         """Judge up to `answers` answers of the current stage, STEP at a time; True once the
         last stage is done. Returns early when the stage ends, so a caller (a Prefect task per
         stage) never runs into the next one. The outputs are written every checkpoint_seconds."""
+        if self.over is not None:
+            self.complete = True
+            return True
+        await self._restored()
         stage = self.stage
         while True:
             step = min(answers, STEP)
@@ -193,6 +245,8 @@ class Session:
             await g.abandon(grace=self.config.timeout)
         more = len(self.done) + 1 < len(self.recipe.stages)
         if finished and more and g.stopped not in ("budget", "stalled"):
+            if not self.done:  # a higher --target later goes on from the first stage's end
+                self._first = await g.judge.snapshot()
             self.done.append(StageResult(g.name, *await g.judge.results()))
             self._finished.append(g)
             await g.judge.aclose()
@@ -253,19 +307,60 @@ class Session:
         }
 
     async def write(self) -> dict[str, Any]:
-        """Write every output file atomically; returns the stats as written. Once the run is
-        over, `on_complete` follows."""
+        """Write every output file atomically, then the checkpoint; returns the stats as
+        written. Once the run is over, `on_complete` follows (before the checkpoint, which
+        records what the files are)."""
+        if self.over is not None:
+            return self._write_over()
+        await self._restored()
         extra = self._session_stats()
         stats = await self.recipe.write(self.run_dir, self.done, self.generation, extra)
         if self.complete and self.on_complete is not None:
             self.on_complete(self.run_dir.path)
+        await self._checkpoint(stats)
         self._last_checkpoint = time.monotonic()
+        return stats
+
+    async def _checkpoint(self, stats: dict[str, Any]) -> None:
+        header = {
+            "fingerprint": self.fingerprint,
+            "over": self.complete and stats["stopped"] in OVER,
+            "target": self.config.target,
+            "max_requests": self.config.max_requests,
+            "stage": len(self.done),
+            "stats": stats,
+            "outputs": checkpoint.stamps(self.run_dir, outputs(self.config)),
+        }
+        done = pickle.dumps(self.done, protocol=pickle.HIGHEST_PROTOCOL)
+        parts = [done, await self.generation.judge.snapshot()]
+        checkpoint.save(self.run_dir, header, [*parts, self._first] if self._first else parts)
+
+    def _write_over(self) -> dict[str, Any]:
+        """A run already over: its outputs stand; stats.json says what this session did."""
+        wall = time.monotonic() - self.started
+        stats = {
+            **checkpoint.as_replayed(self.over["stats"]),
+            "cost": self._cost(),
+            "session": {
+                "resumed": True,
+                "requests_sent": 0,
+                "cache_hits": 0,
+                "answered_unused": 0,
+                "in_flight_at_last_stop": self.cached.in_flight_at_stop,
+                "recovered": 0,
+                "retries": 0,
+                "wall_seconds": round(wall, 3),
+                "answers_per_second": 0.0,
+            },
+        }
+        self.run_dir.write_stats(stats)
         return stats
 
     async def aclose(self) -> None:
         """Close the judge, connections, the cache and the directory lock."""
         try:
-            await self.generation.judge.aclose()
+            if self.over is None:
+                await self.generation.judge.aclose()
             await self.retry.aclose()
         finally:
             gc.unfreeze()
@@ -273,6 +368,27 @@ class Session:
                 self.cache.tidy()
             self.cache.close()
             self.run_dir.close()
+
+
+# How a run ends that a re-run with the same settings would end the same way at once.
+OVER = ("target", "done", "max_requests")
+
+
+def _over(header: dict[str, Any], config: RunConfig, run_dir: RunDir) -> bool:
+    """Whether the checkpoint is of a run that was over, with the same settings deciding its
+    end, and every output file as it left them."""
+    return (
+        header.get("over") is True
+        and header.get("target") == config.target
+        and header.get("max_requests") == config.max_requests
+        and header.get("outputs") == checkpoint.stamps(run_dir, outputs(config))
+    )
+
+
+def outputs(config: RunConfig) -> tuple[str, ...]:
+    """The files a run writes (the ones --export adds are not the run's)."""
+    own = methods.get(config.method).outputs
+    return (KEPT, REMOVED, ALPACA, *(own.files if own else ()), REPORT)
 
 
 def open_budget(config: RunConfig, cache: RequestCache) -> Budget:

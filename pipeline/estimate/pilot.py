@@ -59,7 +59,7 @@ async def _pilot(config: RunConfig, n: int, covers: Any, backend: Backend) -> fl
     session = Session.open(config, backend=backend)
     started = time.perf_counter()
     try:
-        while covers(session.generation.name):
+        while session.over is None and covers(session.generation.name):
             g = session.generation
             # A map stage plans its whole list; the pilot asks only its first n items.
             g.max_requests = n if g.max_requests is None else min(n, g.max_requests)

@@ -26,10 +26,9 @@ from pipeline.report.sample import sample_section
 from pipeline.report.similarity import Similarity, computed, from_meta, full_text
 from pipeline.report.textstats import FIELDS, diversity, lengths, share_with_input
 from pipeline.report.verbs import verb_noun_counts
-from pipeline.store import atomic_write
+from pipeline.store import REPORT, atomic_write
 from pipeline.types import Example
 
-REPORT = "report.html"
 SECTIONS = ("summary", "funnel", "similarity", "diversity", "lengths", "cost", "sample")
 TITLES = {
     "summary": "Run",

@@ -18,13 +18,14 @@ import pytest
 from pipeline import methods
 from pipeline.backends.retry import RetryPolicy
 from pipeline.cli.main import main
+from pipeline.engine import checkpoint
 from pipeline.engine.session import Session, run_session
 from pipeline.errors import ConfigError
 from pipeline.estimate.cost import estimate
 from pipeline.methods.spec import MethodSpec
 from pipeline.report.build import write_report
 from pipeline.stub.server import StubServer
-from tests.helpers import CountingBackend, Killed
+from tests.helpers import CountingBackend, Killed, count_judged
 
 METHODS = methods.names()
 COMMON = ("kept.jsonl", "removed.jsonl", "alpaca.json")
@@ -97,6 +98,59 @@ def test_killed_at_any_answer_and_resumed_ends_identical_paying_once(
     run(config(spec, out), CountingBackend(paid))
     assert files(out, spec) == files(ref_out, spec)
     assert max(paid.values()) == 1, "a request was paid twice"
+
+
+def _torn(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _flipped(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[-10] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _foreign(path: Path) -> None:
+    header, _, rest = path.read_bytes().partition(b"\n")
+    fields = {**json.loads(header), "version": "0.0.1"}
+    path.write_bytes(json.dumps(fields).encode() + b"\n" + rest)
+
+
+# Where a kill fell against the last checkpoint, and what is left of it. The checkpoint is
+# always a shortcut: whatever is wrong with it, the run replays its cache instead.
+KILL_POINTS = {
+    "at a checkpoint": lambda path, earlier: None,
+    "after a checkpoint": lambda path, earlier: path.write_bytes(earlier),
+    "before any checkpoint": lambda path, earlier: path.unlink(),
+    "torn checkpoint": lambda path, earlier: _torn(path),
+    "corrupt checkpoint": lambda path, earlier: _flipped(path),
+    "another version's checkpoint": lambda path, earlier: _foreign(path),
+}
+
+
+@pytest.mark.parametrize("point", KILL_POINTS)
+def test_resumes_identical_wherever_the_kill_fell_against_the_checkpoint(
+    spec, reference, tmp_path, point, monkeypatch
+):
+    ref_out, ref_stats, ref_paid = reference
+    judged = count_judged(monkeypatch)
+    out, paid = tmp_path / "run", Counter()
+    step = max(1, sum(ref_paid.values()) // 3)
+    path = out / checkpoint.FILE
+    earlier = b""
+    for _ in range(2):  # each kill writes the outputs and a checkpoint, as Ctrl-C does
+        with pytest.raises(Killed):
+            run(config(spec, out), CountingBackend(paid, die_after=step))
+        earlier = earlier or path.read_bytes()
+    KILL_POINTS[point](path, earlier)
+    run(config(spec, out), CountingBackend(paid))
+    assert files(out, spec) == files(ref_out, spec)
+    assert max(paid.values()) == 1, "a request was paid twice"
+    # From a checkpoint no answer is judged twice; without a usable one some are.
+    answers = ref_stats["requests"]["total"]
+    assert (
+        judged["answers"] == answers if point == "at a checkpoint" else judged["answers"] > answers
+    )
 
 
 def test_estimates_and_the_run_reuses_the_pilots_answers(spec, tmp_path):
