@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 import typer
 
 from pipeline import methods
-from pipeline.cli.options import build_command, method_params
+from pipeline.cli import tracking
+from pipeline.cli.options import Prefect, build_command, method_params
 from pipeline.cli.run import config_from_options
 from pipeline.engine.session import TASK_ANSWERS
 from pipeline.errors import ConfigError
@@ -64,7 +65,7 @@ OPTIONS: list[tuple[str, Any, Any]] = [
     ("batch", Batch, TASK_ANSWERS),
     ("work_pool", WorkPool, None),
 ]
-RUN_ONLY = ("no_prefect", "quiet")  # steer one interactive run; meaningless on a schedule
+RUN_ONLY = ("prefect", "quiet")  # steer one interactive run; meaningless on a schedule
 NAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
@@ -264,13 +265,20 @@ def merge(
     runs: Annotated[list[Path], typer.Argument(help="Run directories (shards), in this order.")],
     out: Annotated[Path, typer.Option(help="Folder for the merged files.")],
     target: Annotated[int | None, typer.Option(help="Keep at most this many.")] = None,
+    prefect: Prefect = None,
 ) -> None:
     """Merge shard runs with one ROUGE-L pass over their union, in a fixed order."""
-    from pipeline.engine.merge import merge_runs
+    plan = tracking.plan(prefect)
+    if plan.flow:
+        args = ([str(r) for r in runs], str(out), target)
+        stats, page = tracking.run_flow(plan, "flows.commands:merge_flow", *args)
+    else:
+        from pipeline.engine.merge import merge_runs
 
-    stats = merge_runs(runs, out, target)
+        stats, page = merge_runs(runs, out, target), None
     funnel = stats["funnel"]
     print(
         f"merged {len(runs)} runs: {funnel['kept']} kept of {funnel['generated']}, "
         f"{funnel['dropped_total']} dropped as too similar across shards; files in {out}"
     )
+    tracking.report(plan, page)

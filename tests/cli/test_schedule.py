@@ -53,8 +53,10 @@ def prefect_server(tmp_path_factory):
 
 
 @pytest.fixture
-def api(prefect_server):
-    """In-process Prefect calls (the CLI, the client) talk to the session's server."""
+def api(prefect_server, monkeypatch):
+    """In-process Prefect calls (the CLI, the client) talk to the session's server: the
+    environment variable is what the CLI looks for, the setting what Prefect, imported, reads."""
+    monkeypatch.setenv("PREFECT_API_URL", prefect_server.url)
     with temporary_settings(updates={PREFECT_API_URL: prefect_server.url}):
         yield prefect_server
 
