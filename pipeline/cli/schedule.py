@@ -11,9 +11,9 @@ import asyncio
 import contextlib
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
 import typer
@@ -27,7 +27,8 @@ from pipeline.errors import ConfigError
 from pipeline.methods.spec import MethodSpec
 
 schedule_app = typer.Typer(
-    help="Run a method on a schedule (needs a Prefect server: PREFECT_API_URL).",
+    help="Run a method on a schedule (needs a persistent Prefect server: `instructgen server "
+    "start`, or PREFECT_API_URL).",
     rich_markup_mode=None,
     no_args_is_help=True,
 )
@@ -66,6 +67,7 @@ OPTIONS: list[tuple[str, Any, Any]] = [
     ("work_pool", WorkPool, None),
 ]
 RUN_ONLY = ("prefect", "quiet")  # steer one interactive run; meaningless on a schedule
+T = TypeVar("T")
 NAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
@@ -167,9 +169,18 @@ def _schedule(method: str, options: dict[str, Any]) -> None:
         await deploy.apply(schedule)
         return await deploy.read(schedule.name)
 
-    row = deploy.describe(asyncio.run(create()))
+    row = deploy.describe(_on_server(lambda _: create()))
     print(f"scheduled {row['name']}: {method}, {row['schedule']}, {row['state']}, out {row['out']}")
     print(_next_step(row))
+
+
+def _on_server(work: Callable[[Any], Awaitable[T]]) -> T:
+    """`work(deploy)` against the persistent server schedules live on (the temporary one has no
+    scheduler): the one detected, or a one-line error before Prefect is imported."""
+    with tracking.reporting_to(tracking.require_server("schedules")):
+        from flows import deploy
+
+        return asyncio.run(work(deploy))
 
 
 def _next_step(row: dict[str, str]) -> str:
@@ -187,9 +198,10 @@ def _next_step(row: dict[str, str]) -> str:
 @schedule_app.command("list")
 def schedule_list() -> None:
     """List our schedules: method, when, state, run directory, where they run."""
+    found = _on_server(lambda deploy: deploy.list_all())
     from flows import deploy
 
-    rows = [deploy.describe(d) for d in asyncio.run(deploy.list_all())]
+    rows = [deploy.describe(d) for d in found]
     if not rows:
         first = methods.default()
         print(f"no schedules; make one: instructgen schedule {first} --name NAME --cron ...")
@@ -201,9 +213,7 @@ def schedule_list() -> None:
 
 
 def _set_paused(name: str, paused: bool) -> None:
-    from flows import deploy
-
-    asyncio.run(deploy.set_paused(name, paused))
+    _on_server(lambda deploy: deploy.set_paused(name, paused))
     print(f"{'paused' if paused else 'resumed'} {name}")
 
 
@@ -222,9 +232,7 @@ def schedule_resume(name: Annotated[str, typer.Argument(help="Schedule name.")])
 @schedule_app.command("delete")
 def schedule_delete(name: Annotated[str, typer.Argument(help="Schedule name.")]) -> None:
     """Delete a schedule (its run directories are kept)."""
-    from flows import deploy
-
-    asyncio.run(deploy.delete(name))
+    _on_server(lambda deploy: deploy.delete(name))
     print(f"deleted {name}")
 
 
@@ -238,9 +246,7 @@ def schedule_run(
     """Start a schedule's run now, or N shard runs of it at once."""
     if shards < 1:
         raise ConfigError(f"--shards must be at least 1, got {shards}")
-    from flows import deploy
-
-    for run in asyncio.run(deploy.start_now(name, shards)):
+    for run in _on_server(lambda deploy: deploy.start_now(name, shards)):
         print(f"started {run.name} ({run.id})")
 
 
@@ -251,13 +257,10 @@ def serve(
     limit: Annotated[int | None, typer.Option(help="Runs at once at most [no limit].")] = None,
 ) -> None:
     """Run our schedules' runs when they are due, until Ctrl-C (Prefect's serve)."""
-    from flows import deploy
-
-    deploy.api_url()
     # Ctrl-C stops it, SIGTERM too (Prefect's runner stops gracefully). Runs in progress are
     # cancelled; their answers stay in their run directory's cache for the next run there.
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(deploy.serve(refresh, limit))
+        _on_server(lambda deploy: deploy.serve(refresh, limit))
     print("stopped serving; schedules stay active: runs due meanwhile wait for the next serve")
 
 
