@@ -8,10 +8,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from prefect import flow
 from prefect.artifacts import acreate_table_artifact
 
 from flows.artifacts import publish_artifacts
+from flows.common import json_flow
 from pipeline import methods
 from pipeline.engine.merge import merge_runs
 from pipeline.report.summary import artifact_key
@@ -29,7 +29,7 @@ def estimate_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"": name, **values} for name, values in rows.items()]
 
 
-@flow(name="estimate", log_prints=True)
+@json_flow(name="estimate", log_prints=True)
 async def estimate_flow(method: str, config: dict[str, Any], pilot: int) -> dict[str, Any]:
     """Estimate a run of `method` on `config` from a pilot of `pilot` requests a stage."""
     from pipeline.estimate.cost import estimate
@@ -45,7 +45,7 @@ async def estimate_flow(method: str, config: dict[str, Any], pilot: int) -> dict
     return result
 
 
-@flow(name="merge", log_prints=True)
+@json_flow(name="merge", log_prints=True)
 async def merge_flow(runs: list[str], out: str, target: int | None = None) -> dict[str, Any]:
     """Merge shard runs into `out` with one ROUGE-L pass over their union."""
     stats = merge_runs([Path(r) for r in runs], Path(out), target)
