@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from prefect import Flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.settings import get_current_settings
 from prefect.utilities.annotations import quote
 
 from flows.artifacts import publish_artifacts
@@ -34,8 +36,12 @@ class JsonFlow(Flow):
 
 
 def json_flow(**options: Any) -> Callable[[Callable[..., Any]], JsonFlow]:
-    """@json_flow(name=...) as @flow(name=...)."""
-    return lambda fn: JsonFlow(fn, **options)
+    """@json_flow(name=...) as @flow(name=...). Its results are not persisted (the run
+    directory holds the outputs); naming where they would go, Prefect's local result folder,
+    spares each flow run a blocking round trip asking the server for its default storage."""
+    local = Path(get_current_settings().results.local_storage_path)
+    defaults = {"result_storage": local, "persist_result": False}
+    return lambda fn: JsonFlow(fn, **{**defaults, **options})
 
 
 @task(name="write-outputs", cache_policy=NO_CACHE)
