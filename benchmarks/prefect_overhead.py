@@ -10,7 +10,7 @@ the Prefect server's: wall times on a busy 2-core machine stretch, CPU time less
 (c) With --temporary: `--prefect` with no server (Prefect's temporary server), for reference.
 
     python benchmarks/prefect_overhead.py [--rounds 3] [--target 3000] [--seeds PATH]
-        [--temporary]
+        [--latency-ms 0] [--temporary] [--parts ab]
 """
 
 from __future__ import annotations
@@ -135,10 +135,14 @@ def quickstart(tmp: Path, args: argparse.Namespace, base: dict[str, str]) -> Non
 
 
 def over_http(tmp: Path, args: argparse.Namespace, base: dict[str, str]) -> None:
-    print(f"(b) {args.target:,} kept over HTTP from instructgen stub-server, a running server")
+    print(
+        f"(b) {args.target:,} kept over HTTP from instructgen stub-server "
+        f"({args.latency_ms:g} ms a request), a running server"
+    )
     stub_port, prefect_port = _free_port(), _free_port()
+    stub_args = ["stub-server", "--port", str(stub_port), "--latency-ms", str(args.latency_ms)]
     stub, _ = start(
-        [sys.executable, "-m", "pipeline.cli", "stub-server", "--port", str(stub_port)],
+        [sys.executable, "-m", "pipeline.cli", *stub_args],
         base,
         f"http://127.0.0.1:{stub_port}/v1/models",
     )
@@ -193,6 +197,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="alternating rounds of each part")
     ap.add_argument("--target", type=int, default=3000, help="kept in part (b)")
     ap.add_argument("--seeds", help="seed tasks for part (b), e.g. Alpaca's 175")
+    ap.add_argument(
+        "--latency-ms", type=float, default=0.0, help="the stub server's delay per request in (b)"
+    )
     ap.add_argument("--temporary", action="store_true", help="also (c), the temporary server")
     ap.add_argument("--parts", default="ab", help="which of a, b to run")
     args = ap.parse_args()
