@@ -17,6 +17,7 @@ import pytest
 
 from pipeline.cli import local_server
 from pipeline.cli.main import main
+from tests.helpers import dead_pid, shard_runs
 from tests.prefect_server import flow_run_records, free_port
 
 TRACKED = re.compile(r"^tracked in Prefect: (\S+)/runs/flow-run/([0-9a-f-]{36}) ", re.M)
@@ -100,20 +101,12 @@ def test_a_run_is_tracked_with_its_parameters_task_states_and_artifacts(started,
     assert _funnel(out) == _funnel(library)
 
 
-def _shards(tmp_path: Path) -> list[str]:
-    shards = [str(tmp_path / f"s{k}") for k in range(2)]
-    for k, shard in enumerate(shards):
-        args = ["--out", shard, "--target", "6", "--seed", str(k), "--no-prefect", "--quiet"]
-        assert main(["run", "self-instruct", *args]) == 0
-    return shards
-
-
 # The command, the flow it runs and the kinds of artifact on that flow run.
 COMMANDS = [
     ("estimate --pilot",
      lambda p: ["estimate", "self-instruct", "--out", str(p / "r"), "--pilot", "2"],
      "estimate", ["estimate"]),
-    ("merge", lambda p: ["merge", *_shards(p), "--out", str(p / "m")], "merge",
+    ("merge", lambda p: ["merge", *shard_runs(p), "--out", str(p / "m")], "merge",
      ["funnel", "summary"]),
 ]  # fmt: skip
 
@@ -143,15 +136,9 @@ def test_stop_ends_our_server_and_forgets_it(started):
 # What the pid file says (None: there is none), and the word `status` and `stop` print.
 STALE = [
     ("no pid file", None, "no Prefect server of ours"),
-    ("its process has gone", lambda: _dead_pid(), "removed a stale pid file"),
+    ("its process has gone", dead_pid, "removed a stale pid file"),
     ("the pid is another program's", lambda: os.getpid(), "removed a stale pid file"),
 ]
-
-
-def _dead_pid() -> int:
-    done = subprocess.Popen([sys.executable, "-c", "pass"])
-    done.wait()
-    return done.pid
 
 
 @pytest.mark.parametrize("command", ["status", "stop"])

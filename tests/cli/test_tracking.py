@@ -18,6 +18,7 @@ from pipeline.cli import local_server, tracking
 from pipeline.cli.main import main
 from pipeline.errors import ServerError
 from tests.cli.test_cli import snapshot
+from tests.helpers import dead_pid, shard_runs
 
 URL = "http://127.0.0.1:4999/api"
 CLOUD = "https://api.prefect.cloud/api/accounts/a1/workspaces/w1"
@@ -54,12 +55,6 @@ def _looks_like_our_server(port: int) -> int:
     args = [sys.executable, "-c", code, "prefect", "server", "start", "--port", str(port)]
     _HOLDERS.append(subprocess.Popen(args))
     return _HOLDERS[-1].pid
-
-
-def _dead_pid() -> int:
-    done = subprocess.Popen([sys.executable, "-c", "pass"])
-    done.wait()
-    return done.pid
 
 
 @pytest.fixture(autouse=True)
@@ -102,7 +97,7 @@ DETECT = [
      None, None),
     ("our server, running", lambda m: _state(_looks_like_our_server(4998)),
      "http://127.0.0.1:4998/api", "instructgen server start"),
-    ("our server's pid file, stale", lambda m: _state(_dead_pid()), None, None),
+    ("our server's pid file, stale", lambda m: _state(dead_pid()), None, None),
     ("our pid file, another process", lambda m: _state(os.getpid()), None, None),
     ("our pid file, another port", lambda m: _state(_looks_like_our_server(4997)), None, None),
     ("configured wins over ours",
@@ -207,14 +202,6 @@ def test_an_untracked_run_ends_with_one_line_saying_so(tmp_path, capsys, args, l
         assert "instructgen server start" in last and "--prefect" in last
 
 
-def _shards(tmp_path) -> list[str]:
-    shards = [str(tmp_path / f"s{k}") for k in range(2)]
-    for k, shard in enumerate(shards):
-        args = ["--out", shard, "--target", "5", "--seed", str(k), "--no-prefect", "--quiet"]
-        assert main(["run", "self-instruct", *args]) == 0
-    return shards
-
-
 # A command without a server to report to, and the arguments after `instructgen`.
 LIBRARY = [
     ("run", lambda p: ["run", "self-instruct", "--out", str(p / "r"), "--target", "5"]),
@@ -222,7 +209,7 @@ LIBRARY = [
      lambda p: ["run", "self-instruct", "--out", str(p / "r"), "--target", "5", "--no-prefect"]),
     ("estimate --pilot",
      lambda p: ["estimate", "self-instruct", "--out", str(p / "r"), "--pilot", "2"]),
-    ("merge", lambda p: ["merge", *_shards(p), "--out", str(p / "m")]),
+    ("merge", lambda p: ["merge", *shard_runs(p), "--out", str(p / "m")]),
 ]  # fmt: skip
 PROBE = (
     "import sys; from pipeline.cli import main; code = main(sys.argv[1:]); "
