@@ -1,23 +1,23 @@
-"""Prefect's overhead on one run, measured side by side: the same stub run (default 10,000
-requests of Self-Instruct on the in-process stub model) as the library alone (`--no-prefect`)
-and as a Prefect flow, each `instructgen run` in its own process, timed end to end.
+"""What Prefect costs a command, measured side by side in one run; every command is
+`instructgen run self-instruct` in its own process, timed end to end (and its CPU seconds, with
+the Prefect server's: wall times on a busy 2-core machine stretch, CPU time less so).
 
-Flow variants: against Prefect's temporary local server (no PREFECT_API_URL, as a first-time
-user runs; its database warmed by one small run first), and against a `prefect server start`
-this script starts (as scheduled runs do; its start-up time is printed too). Goal: a flow run
-takes <= 1.2x the library's time.
+(a) The README's quickstart run (stub, target 500) with no Prefect server configured, as a
+    first-time user runs it, against `--no-prefect`. Goals: <= 1.2x, and <= 3 s.
+(b) A running `prefect server start` (started here; its start-up is printed): a flow run
+    reporting to it against the library, 3,000 kept over HTTP from `instructgen stub-server`
+    (`--seeds PATH`: e.g. Alpaca's 175 seed tasks). Goal: <= 1.5x.
+(c) With --temporary: `--prefect` with no server (Prefect's temporary server), for reference.
 
-    python benchmarks/prefect_overhead.py [--requests 10000] [--rounds 2] [--method self-instruct]
-        [--variants library,server,temporary]
+    python benchmarks/prefect_overhead.py [--rounds 3] [--target 3000] [--seeds PATH]
+        [--latency-ms 0] [--temporary] [--parts ab]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
-import signal
 import socket
 import statistics
 import subprocess
@@ -25,14 +25,11 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
-QUIET = {
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "DO_NOT_TRACK": "1",
-    "PREFECT_LOGGING_LEVEL": "WARNING",
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
-}
+QUIET = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+Timing = tuple[float, float]  # wall seconds, CPU seconds
 
 
 def _free_port() -> int:
@@ -41,39 +38,35 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(home: Path) -> tuple[subprocess.Popen, str, float]:
-    """`prefect server start` on a free port; returns it, its API URL, seconds until healthy."""
-    port = _free_port()
-    env = {**os.environ, **QUIET, "PREFECT_HOME": str(home)}
-    env.pop("PREFECT_API_URL", None)
-    args = ["server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"]
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "prefect", *args, "--analytics-off"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/api"
+def _wait_healthy(url: str, process: subprocess.Popen, started: float) -> float:
     while time.perf_counter() - started < 180:
         try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2):
-                return proc, url, time.perf_counter() - started
+            with urllib.request.urlopen(url, timeout=2):
+                return time.perf_counter() - started
         except OSError:
+            if process.poll() is not None:
+                break
             time.sleep(0.1)
-    os.killpg(proc.pid, signal.SIGKILL)
-    raise SystemExit("prefect server did not start")
+    process.kill()
+    raise SystemExit(f"{url} never answered")
+
+
+def start(args: list[str], env: dict[str, str], health: str) -> tuple[subprocess.Popen, float]:
+    """A server in its own session; returns it and the seconds until `health` answered."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    return process, _wait_healthy(health, process, started)
 
 
 def children_cpu() -> float:
-    """CPU seconds of every finished child process tree of this one."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
 def group_cpu(pgid: int | None) -> float:
-    """CPU seconds so far of the live processes of a process group (the Prefect server)."""
+    """CPU seconds so far of the live processes of a process group (a server)."""
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat") if pgid else ():
         try:
@@ -85,103 +78,140 @@ def group_cpu(pgid: int | None) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def timed_run(out: Path, args: argparse.Namespace, variant: tuple) -> list[float]:
-    """Seconds for the whole `instructgen run` process, the run's own wall time, and the CPU
-    seconds it took (its process tree, plus the Prefect server's when it talks to one): CPU
-    time says what Prefect costs even when other work on the machine stretches wall times."""
-    env, prefect, server_pgid = variant
-    command = [sys.executable, "-m", "pipeline.cli.main", "run", args.method, "--quiet"]
-    command += ["--out", str(out), "--max-requests", str(args.requests), "--target", str(10**9)]
-    command += [] if prefect else ["--no-prefect"]
-    cpu = children_cpu() + group_cpu(server_pgid)
+def timed(command: list[str], env: dict[str, str], cwd: Path, server: int | None) -> Timing:
+    cpu = children_cpu() + group_cpu(server)
     started = time.perf_counter()
-    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
-    elapsed = time.perf_counter() - started
-    cpu = children_cpu() + group_cpu(server_pgid) - cpu
-    stats = json.loads((out / "stats.json").read_text())
-    assert stats["requests"]["total"] == args.requests, stats["requests"]
-    return [elapsed, stats["session"]["wall_seconds"], cpu]
+    subprocess.run(command, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - started
+    return wall, children_cpu() + group_cpu(server) - cpu
 
 
-VARIANTS = {
-    "library": "library (--no-prefect)",
-    "server": "flow, prefect server",
-    "temporary": "flow, temporary server",
-}
+def rounds(n: int, variants: dict[str, Callable[[int], Timing]]) -> dict[str, list[Timing]]:
+    """Each round runs every variant once, alternating, so drifting load hits them alike."""
+    found: dict[str, list[Timing]] = {name: [] for name in variants}
+    for r in range(n):
+        for name, run in variants.items():
+            found[name].append(run(r))
+            wall, cpu = found[name][-1]
+            print(f"  round {r + 1} {name}: {wall:.2f} s, {cpu:.2f} CPU s", flush=True)
+    return found
 
 
-def measure(tmp: Path, args: argparse.Namespace) -> dict[str, list[list[float]]]:
-    """Every round runs each variant once, the variants alternating; all times are kept."""
-    base = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    temporary = {**base, **QUIET, "PREFECT_HOME": str(tmp / "home-temporary")}
-    proc, url, startup = start_server(tmp / "home-server")
-    print(f"prefect server start: healthy after {startup:.1f} s (fresh database)")
-    served = {**base, **QUIET, "PREFECT_HOME": str(tmp / "home-client"), "PREFECT_API_URL": url}
-    every = {
-        "library": (base, False, None),
-        "server": (served, True, proc.pid),
-        "temporary": (temporary, True, None),
+def show(found: dict[str, list[Timing]], goal: float, seconds: float | None = None) -> None:
+    """Each variant's median and range; the first is the baseline of the ratios."""
+    base = [statistics.median(t[i] for t in next(iter(found.values()))) for i in (0, 1)]
+    for name, times in found.items():
+        wall = [t[0] for t in times]
+        cpu = statistics.median(t[1] for t in times)
+        mid = statistics.median(wall)
+        print(
+            f"  {name:32} {mid:5.2f} s ({min(wall):.2f}-{max(wall):.2f}), {mid / base[0]:.2f}x;"
+            f" CPU {cpu:5.2f} s, {cpu / base[1]:.2f}x"
+        )
+    last = [t[0] for t in list(found.values())[-1]]
+    ratio = statistics.median(last) / base[0]
+    verdict = f"goal <= {goal}x: {'met' if ratio <= goal else 'missed'}"
+    if seconds is not None:
+        ok = statistics.median(last) <= seconds
+        verdict += f"; goal <= {seconds:g} s: {'met' if ok else 'missed'}"
+    print(f"  {verdict} (load {os.getloadavg()[0]:.1f})")
+
+
+def run_command(out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "pipeline.cli", "run", "self-instruct", "--out", str(out), *extra]
+
+
+def quickstart(tmp: Path, args: argparse.Namespace, base: dict[str, str]) -> None:
+    print("(a) README quickstart: stub, target 500, no Prefect server configured")
+    env = {**base, "PREFECT_HOME": str(tmp / "home-none")}
+    stub = ["--backend", "stub", "--target", "500"]
+
+    def variant(*flags: str) -> Callable[[int], Timing]:
+        name = "-".join(flags) or "default"
+        return lambda r: timed(run_command(tmp / f"qs-{name}-{r}", *stub, *flags), env, tmp, None)
+
+    found = rounds(args.rounds, {"--no-prefect": variant("--no-prefect"), "default": variant()})
+    show(found, 1.2, seconds=3.0)
+
+
+def over_http(tmp: Path, args: argparse.Namespace, base: dict[str, str]) -> None:
+    print(
+        f"(b) {args.target:,} kept over HTTP from instructgen stub-server "
+        f"({args.latency_ms:g} ms a request), a running server"
+    )
+    stub_port, prefect_port = _free_port(), _free_port()
+    stub_args = ["stub-server", "--port", str(stub_port), "--latency-ms", str(args.latency_ms)]
+    stub, _ = start(
+        [sys.executable, "-m", "pipeline.cli", *stub_args],
+        base,
+        f"http://127.0.0.1:{stub_port}/v1/models",
+    )
+    server_env = {**base, "PREFECT_HOME": str(tmp / "home-server")}
+    server_args = ["server", "start", "--host", "127.0.0.1", "--port", str(prefect_port)]
+    url = f"http://127.0.0.1:{prefect_port}/api"
+    server, startup = start(
+        [sys.executable, "-m", "prefect", *server_args, "--analytics-off"],
+        server_env,
+        f"{url}/health",
+    )
+    print(f"  prefect server start: answering after {startup:.1f} s (fresh database)")
+    run = [
+        "--backend",
+        "openai",
+        "--model",
+        "stub",
+        "--base-url",
+        f"http://127.0.0.1:{stub_port}/v1",
+    ]
+    run += ["--target", str(args.target), "--quiet"]
+    run += ["--seeds", args.seeds] if args.seeds else []
+    client = {**base, "PREFECT_HOME": str(tmp / "home-client"), "PREFECT_API_URL": url}
+    temporary = {**base, "PREFECT_HOME": str(tmp / "home-temporary")}
+
+    def variant(name: str, env: dict[str, str], *flags: str) -> Callable[[int], Timing]:
+        pgid = server.pid if "PREFECT_API_URL" in env else None
+        return lambda r: timed(run_command(tmp / f"{name}-{r}", *run, *flags), env, tmp, pgid)
+
+    variants = {
+        "library (--no-prefect)": variant("library", base, "--no-prefect"),
+        "flow, running server": variant("flow", client),
     }
-    variants = {VARIANTS[v]: every[v] for v in args.variants}
-    warm = argparse.Namespace(**{**vars(args), "requests": 10})
-    if "temporary" in args.variants:
-        first = timed_run(tmp / "warm", warm, every["temporary"])[0]
-        print(f"first flow run, fresh PREFECT_HOME (temporary server, 10 requests): {first:.1f} s")
-    if "server" in args.variants:  # a running server has seen our flows before
-        timed_run(tmp / "warm-server", warm, every["server"])
-    runs: dict[str, list[list[float]]] = {name: [] for name in variants}
+    timed(run_command(tmp / "warm", *run), client, tmp, None)  # the server has seen our flow
+    if args.temporary:
+        variants["flow, temporary server"] = variant("temporary", temporary, "--prefect")
+        first = timed(run_command(tmp / "warm-temporary", *run, "--prefect"), temporary, tmp, None)
+        print(f"  first --prefect run, fresh PREFECT_HOME (temporary server): {first[0]:.1f} s")
     try:
-        for r in range(args.rounds):
-            for i, (name, variant) in enumerate(variants.items()):
-                took = timed_run(tmp / f"v{i}-{r}", args, variant)
-                runs[name].append(took)
-                print(
-                    f"  round {r + 1}, {name}: {took[0]:.1f} s process, {took[1]:.1f} s run, "
-                    f"{took[2]:.1f} CPU s (load {os.getloadavg()[0]:.1f})"
-                )
+        found = rounds(args.rounds, variants)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(30)
-    return runs
-
-
-def summary(runs: dict[str, list[list[float]]]) -> None:
-    """Each variant's range; (best/median) its best and median over the library's."""
-    library = next(iter(runs.values()))
-    best = [min(r[i] for r in library) for i in range(3)]
-    median = [statistics.median(r[i] for r in library) for i in range(3)]
-    for name, took in runs.items():
-        cells = []
-        for i, what in enumerate(("process", "run", "CPU")):
-            values = [r[i] for r in took]
-            low, high = min(values), max(values)
-            mid = statistics.median(values) / median[i]
-            cells.append(f"{what} {low:5.1f}-{high:5.1f} s ({low / best[i]:.2f}x/{mid:.2f}x)")
-        print(f"  {name:24} " + "; ".join(cells))
+        for process in (server, stub):
+            os.killpg(process.pid, 15)
+            process.wait(30)
+    if args.temporary:  # the goal is the running server's: show it last
+        found = dict(sorted(found.items(), key=lambda item: "running" in item[0]))
+    show(found, 1.5)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--requests", type=int, default=10_000)
-    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds")
-    ap.add_argument("--method", default="self-instruct")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds of each part")
+    ap.add_argument("--target", type=int, default=3000, help="kept in part (b)")
+    ap.add_argument("--seeds", help="seed tasks for part (b), e.g. Alpaca's 175")
     ap.add_argument(
-        "--variants",
-        default="library,server,temporary",
-        type=lambda v: [x for x in v.split(",") if x],
-        help="which of library, server, temporary to run (library always first)",
+        "--latency-ms", type=float, default=0.0, help="the stub server's delay per request in (b)"
     )
+    ap.add_argument("--temporary", action="store_true", help="also (c), the temporary server")
+    ap.add_argument("--parts", default="ab", help="which of a, b to run")
     args = ap.parse_args()
-    args.variants = ["library", *(v for v in args.variants if v != "library")]
-    if unknown := set(args.variants) - set(VARIANTS):
-        raise SystemExit(f"--variants: unknown {sorted(unknown)}; choose from {list(VARIANTS)}")
+    if args.seeds:
+        args.seeds = str(Path(args.seeds).resolve())
+    base = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")} | QUIET
     with tempfile.TemporaryDirectory() as tmp:
-        runs = measure(Path(tmp), args)
-    print(
-        f"{args.method}, {args.requests:,} stub requests, {args.rounds} rounds, load "
-        f"{os.getloadavg()[0]:.1f} (goal: flow, prefect server <= 1.2x process):"
-    )
-    summary(runs)
+        if "a" in args.parts:
+            quickstart(Path(tmp), args, base)
+        if "b" in args.parts:
+            over_http(Path(tmp), args, base)
+    print(f"{os.cpu_count()} cores; other work on the machine stretches wall times")
 
 
 if __name__ == "__main__":

@@ -87,8 +87,8 @@ def api_url() -> str:
     url = get_current_settings().api.url
     if not url:
         raise ConfigError(
-            "schedules live on a Prefect server: start one with `prefect server start` and set "
-            "PREFECT_API_URL=http://127.0.0.1:4200/api"
+            "schedules live on a persistent Prefect server: start one with `instructgen server "
+            "start` (or set PREFECT_API_URL to a running one's API URL)"
         )
     return url
 
@@ -102,7 +102,7 @@ def reaching_server() -> Iterator[str]:
     except httpx.TransportError as e:
         raise InstructgenError(
             f"cannot reach the Prefect server at {url} ({type(e).__name__}); start it with "
-            "`prefect server start`, or point PREFECT_API_URL at a running one"
+            "`instructgen server start`, or point PREFECT_API_URL at a running one"
         ) from None
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from prefect import Flow, flow, task
+from prefect import Flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from flows.common import DEFAULT_BATCH, run_stages, run_to_end
+from flows.common import DEFAULT_BATCH, json_flow, run_stages, run_to_end
 from pipeline import methods
 from pipeline.engine import progress
 from pipeline.engine.session import Session
@@ -27,7 +27,7 @@ async def generate_batch(session: Session, answers: int) -> bool:
     return await session.advance(answers)
 
 
-@flow(name="method", log_prints=True)
+@json_flow(name="method", log_prints=True)
 async def method_flow(
     method: str, config: dict[str, Any], batch: int = DEFAULT_BATCH
 ) -> dict[str, Any]:

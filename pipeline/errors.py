@@ -22,6 +22,10 @@ class ConfigError(InstructgenError):
     """A bad flag or config value, or a resume that does not match the run directory."""
 
 
+class ServerError(InstructgenError):
+    """A Prefect server that a command runs or reports to did not start or does not answer."""
+
+
 class BackendError(InstructgenError):
     """The model endpoint refused in a way retrying cannot fix (bad key, unknown model)."""
 

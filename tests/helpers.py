@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -59,3 +61,21 @@ def count_judged(monkeypatch) -> Counter:
 
     monkeypatch.setattr(Judge, "_take", counting)
     return count
+
+
+def dead_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    done.wait()
+    return done.pid
+
+
+def shard_runs(tmp_path: Path, target: int = 5) -> list[str]:
+    """Two small Self-Instruct shards (seeds 0 and 1) run by the CLI without Prefect."""
+    from pipeline.cli.main import main
+
+    shards = [str(tmp_path / f"s{k}") for k in range(2)]
+    for k, shard in enumerate(shards):
+        args = ["--out", shard, "--target", str(target), "--seed", str(k), "--no-prefect"]
+        assert main(["run", "self-instruct", *args, "--quiet"]) == 0
+    return shards

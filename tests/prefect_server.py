@@ -101,6 +101,30 @@ async def wait_final(run_ids: list[str], timeout: float = 120.0) -> list:
             await asyncio.sleep(0.5)
 
 
+async def flow_run_records(flow_run_id, tasks: int) -> tuple:
+    """A flow run, its task runs and its artifacts, as the server has them. Prefect records task
+    runs from events in the background: give the last ones a moment to land."""
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        FlowRunFilter,
+        FlowRunFilterId,
+    )
+
+    async with get_client() as client:
+        for _ in range(100):
+            found = await client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+            )
+            if len(found) >= tasks and all(t.state and t.state.is_final() for t in found):
+                break
+            await asyncio.sleep(0.1)
+        artifacts = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
+        return await client.read_flow_run(flow_run_id), found, artifacts
+
+
 async def child_runs(parent_id) -> list:
     """Flow runs started inside the flow run `parent_id` (subflows)."""
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId

@@ -33,8 +33,7 @@ def run_cli(tmp_path: Path, url: str, *args: str, inject: str = "pass", prefect:
     }
     argv = ["run", "self-instruct", "--out", str(tmp_path / "run"), "--backend", "openai"]
     argv += ["--base-url", url, "--model", "stub", "--target", "20", "--quiet", *args]
-    if not prefect:
-        argv.append("--no-prefect")
+    argv.append("--prefect" if prefect else "--no-prefect")  # --prefect: a temporary server
     done = subprocess.run(
         [sys.executable, "-c", MAIN.format(inject=inject), *argv],
         capture_output=True,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import signal
 import threading
@@ -15,6 +14,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from pipeline import methods
+from pipeline.cli import tracking
+from pipeline.cli.tracking import Plan
 from pipeline.config import RunConfig
 from pipeline.engine import progress
 from pipeline.engine.stages import NO_TARGET
@@ -129,8 +130,9 @@ class _Interrupts:
             loop.add_signal_handler(sig, self.in_loop)
 
 
-def run_with_display(config: RunConfig, use_prefect: bool, quiet: bool = False) -> dict[str, Any]:
-    """Run the configured method, with Prefect or without, and print the summary."""
+def run_with_display(config: RunConfig, plan: Plan, quiet: bool = False) -> dict[str, Any]:
+    """Run the configured method as the plan says (a flow or the library), print the summary
+    and, last, where the run is tracked or how to track runs."""
     bar = _progress_bar(quiet)
     task_id = bar.add_task(
         config.method,
@@ -146,7 +148,7 @@ def run_with_display(config: RunConfig, use_prefect: bool, quiet: bool = False) 
     previous = interrupts.install()
     try:
         with bar:
-            stats = asyncio.run(_run(config, use_prefect, interrupts))
+            stats, page = asyncio.run(_run(config, plan, interrupts))
     except BaseException:
         if interrupts.requested:  # however the cancellation surfaced (Prefect wraps it)
             raise KeyboardInterrupt from None
@@ -156,25 +158,26 @@ def run_with_display(config: RunConfig, use_prefect: bool, quiet: bool = False) 
             signal.signal(sig, handler)
         progress.set_reporter(None)
     print_summary(config, stats)
+    tracking.report(plan, page)
     return stats
 
 
-async def _run(config: RunConfig, use_prefect: bool, interrupts: _Interrupts) -> dict[str, Any]:
+async def _run(
+    config: RunConfig, plan: Plan, interrupts: _Interrupts
+) -> tuple[dict[str, Any], str | None]:
+    """The run's stats, and its flow run's page in the Prefect UI when it ran as a flow."""
     interrupts.watch()
-    if use_prefect:
-        from flows.method import flow_for
+    if plan.flow:
+        with tracking.reporting_to(plan.server):
+            from flows.method import flow_for
+            from flows.tracked import run_flow
 
-        # The CLI reports a failed run itself, in one line (or with the traceback of a bug);
-        # Prefect's own copies of it would bury that line.
-        for name in ("prefect.flow_runs", "prefect.task_runs"):
-            logging.getLogger(name).setLevel(logging.CRITICAL)
-
-        return await flow_for(config.method)(config.method, config.to_dict())
+            return await run_flow(flow_for(config.method), config.method, config.to_dict())
     from pipeline.engine.session import Session, run_session
     from pipeline.report.build import write_report
 
     session = Session.open(config, on_progress=progress.reporter(), on_complete=write_report)
-    return await run_session(session)
+    return await run_session(session), None
 
 
 def _lost_row(session: dict[str, Any]) -> tuple[str, str] | None:

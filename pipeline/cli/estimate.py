@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import sys
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipeline.cli import tracking
 from pipeline.cli.options import build_command, command_params
 from pipeline.cli.run import config_from_options, run_app
 
@@ -31,7 +33,7 @@ Pilot = Annotated[
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the estimate as one JSON object.")]
-RUN_ONLY = ("no_prefect", "quiet")
+RUN_ONLY = ("quiet",)  # --prefect/--no-prefect stay: they steer the pilot
 
 
 def _estimate_command(run_command: Callable[..., Any], method: str) -> Callable[..., None]:
@@ -44,13 +46,21 @@ def _estimate_command(run_command: Callable[..., Any], method: str) -> Callable[
 
     def body(options: dict[str, Any]) -> None:
         pilot, as_json = options.pop("pilot"), options.pop("json_output")
-        from pipeline.estimate.cost import estimate
+        config = config_from_options(method, options)
+        # Only a pilot does work worth tracking: it sends real requests.
+        plan = tracking.plan(options["prefect"]) if pilot else tracking.Plan(flow=False)
+        if plan.flow:
+            flow = "flows.commands:estimate_flow"
+            result, page = tracking.run_flow(plan, flow, method, config.to_dict(), pilot)
+        else:
+            from pipeline.estimate.cost import estimate
 
-        result = estimate(config_from_options(method, options), pilot=pilot)
+            result, page = estimate(config, pilot=pilot), None
         if as_json:
             print(json.dumps(result, indent=2))
         else:
             show(result)
+        tracking.report(plan, page, file=sys.stderr if as_json else None)
 
     name = f"estimate_{method.replace('-', '_')}"
     return build_command(name, params, body, f"Estimate: {run_command.__doc__ or method}")

@@ -14,6 +14,7 @@ from pipeline.cli.estimate import estimate_app
 from pipeline.cli.report import report_command
 from pipeline.cli.run import run_app
 from pipeline.cli.schedule import merge, schedule_app, serve
+from pipeline.cli.server import server_app
 from pipeline.errors import InstructgenError
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ app.add_typer(schedule_app, name="schedule")
 app.command("serve")(serve)
 app.command("merge")(merge)
 app.add_typer(estimate_app, name="estimate")
+app.add_typer(server_app, name="server")
 
 
 @app.command("stub-server")

@@ -84,8 +84,15 @@ Store = Annotated[
         "so one paid for but lost to a crash is fetched on resume, not paid again.",
     ),
 ]
-NoPrefect = Annotated[
-    bool, typer.Option("--no-prefect", help="Run without Prefect (faster start).")
+Prefect = Annotated[
+    bool | None,
+    typer.Option(
+        "--prefect/--no-prefect",
+        help="Run as a Prefect flow, on Prefect's temporary server if no server is configured "
+        "/ run the library alone [default: a flow when a server is configured "
+        "(PREFECT_API_URL, a Prefect profile, `instructgen server start`), else the library]",
+        show_default=False,
+    ),
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", help="No progress bar.")]
 Export = Annotated[
@@ -141,7 +148,7 @@ def runtime_options(
     price_in: PriceIn = None,
     price_out: PriceOut = None,
     prices_file: PricesFile = None,
-    no_prefect: NoPrefect = False,
+    prefect: Prefect = None,
     quiet: Quiet = False,
     export: Export = [],  # noqa: B006
 ) -> None:

@@ -11,6 +11,7 @@ import typer
 
 from pipeline import methods
 from pipeline.backends.budget import BudgetReached
+from pipeline.cli import tracking
 from pipeline.cli.options import build_command, method_params
 from pipeline.config import RunConfig
 from pipeline.errors import ConfigError, Stalled
@@ -19,7 +20,7 @@ from pipeline.methods.spec import MethodSpec
 
 run_app = typer.Typer(help="Run a generation method.", rich_markup_mode=None)
 
-CLI_ONLY = ("no_prefect", "quiet", "export")  # steer the command, never the run
+CLI_ONLY = ("prefect", "quiet", "export")  # steer the command, never the run
 
 
 def _logit_bias(values: list[str]) -> dict[str, int]:
@@ -49,12 +50,13 @@ def config_from_options(method: str, options: dict[str, Any]) -> RunConfig:
 
 def _run(method: str, options: dict[str, Any]) -> None:
     """Build the config from a command's options and run it with the progress display."""
-    no_prefect, quiet, exports = options["no_prefect"], options["quiet"], options["export"]
+    prefect, quiet, exports = options["prefect"], options["quiet"], options["export"]
     config = config_from_options(method, options)
     check_exports(exports)  # a typo is reported now, not after the run
+    plan = tracking.plan(prefect)  # a configured server that does not answer: before any write
     from pipeline.cli import display
 
-    stats = display.run_with_display(config, use_prefect=not no_prefect, quiet=quiet)
+    stats = display.run_with_display(config, plan, quiet=quiet)
     for path, count in export(Path(config.out), exports) if exports else []:
         print(f"wrote {count} examples to {path}")
     if stats.get("stopped") == "budget":

@@ -11,22 +11,24 @@ import asyncio
 import contextlib
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
 import typer
 
 from pipeline import methods
-from pipeline.cli.options import build_command, method_params
+from pipeline.cli import tracking
+from pipeline.cli.options import Prefect, build_command, method_params
 from pipeline.cli.run import config_from_options
 from pipeline.engine.session import TASK_ANSWERS
 from pipeline.errors import ConfigError
 from pipeline.methods.spec import MethodSpec
 
 schedule_app = typer.Typer(
-    help="Run a method on a schedule (needs a Prefect server: PREFECT_API_URL).",
+    help="Run a method on a schedule (needs a persistent Prefect server: `instructgen server "
+    "start`, or PREFECT_API_URL).",
     rich_markup_mode=None,
     no_args_is_help=True,
 )
@@ -64,7 +66,8 @@ OPTIONS: list[tuple[str, Any, Any]] = [
     ("batch", Batch, TASK_ANSWERS),
     ("work_pool", WorkPool, None),
 ]
-RUN_ONLY = ("no_prefect", "quiet")  # steer one interactive run; meaningless on a schedule
+RUN_ONLY = ("prefect", "quiet")  # steer one interactive run; meaningless on a schedule
+T = TypeVar("T")
 NAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
@@ -166,9 +169,18 @@ def _schedule(method: str, options: dict[str, Any]) -> None:
         await deploy.apply(schedule)
         return await deploy.read(schedule.name)
 
-    row = deploy.describe(asyncio.run(create()))
+    row = deploy.describe(_on_server(lambda _: create()))
     print(f"scheduled {row['name']}: {method}, {row['schedule']}, {row['state']}, out {row['out']}")
     print(_next_step(row))
+
+
+def _on_server(work: Callable[[Any], Awaitable[T]]) -> T:
+    """`work(deploy)` against the persistent server schedules live on (the temporary one has no
+    scheduler): the one detected, or a one-line error before Prefect is imported."""
+    with tracking.reporting_to(tracking.require_server("schedules")):
+        from flows import deploy
+
+        return asyncio.run(work(deploy))
 
 
 def _next_step(row: dict[str, str]) -> str:
@@ -186,9 +198,10 @@ def _next_step(row: dict[str, str]) -> str:
 @schedule_app.command("list")
 def schedule_list() -> None:
     """List our schedules: method, when, state, run directory, where they run."""
+    found = _on_server(lambda deploy: deploy.list_all())
     from flows import deploy
 
-    rows = [deploy.describe(d) for d in asyncio.run(deploy.list_all())]
+    rows = [deploy.describe(d) for d in found]
     if not rows:
         first = methods.default()
         print(f"no schedules; make one: instructgen schedule {first} --name NAME --cron ...")
@@ -200,9 +213,7 @@ def schedule_list() -> None:
 
 
 def _set_paused(name: str, paused: bool) -> None:
-    from flows import deploy
-
-    asyncio.run(deploy.set_paused(name, paused))
+    _on_server(lambda deploy: deploy.set_paused(name, paused))
     print(f"{'paused' if paused else 'resumed'} {name}")
 
 
@@ -221,9 +232,7 @@ def schedule_resume(name: Annotated[str, typer.Argument(help="Schedule name.")])
 @schedule_app.command("delete")
 def schedule_delete(name: Annotated[str, typer.Argument(help="Schedule name.")]) -> None:
     """Delete a schedule (its run directories are kept)."""
-    from flows import deploy
-
-    asyncio.run(deploy.delete(name))
+    _on_server(lambda deploy: deploy.delete(name))
     print(f"deleted {name}")
 
 
@@ -237,9 +246,7 @@ def schedule_run(
     """Start a schedule's run now, or N shard runs of it at once."""
     if shards < 1:
         raise ConfigError(f"--shards must be at least 1, got {shards}")
-    from flows import deploy
-
-    for run in asyncio.run(deploy.start_now(name, shards)):
+    for run in _on_server(lambda deploy: deploy.start_now(name, shards)):
         print(f"started {run.name} ({run.id})")
 
 
@@ -250,13 +257,10 @@ def serve(
     limit: Annotated[int | None, typer.Option(help="Runs at once at most [no limit].")] = None,
 ) -> None:
     """Run our schedules' runs when they are due, until Ctrl-C (Prefect's serve)."""
-    from flows import deploy
-
-    deploy.api_url()
     # Ctrl-C stops it, SIGTERM too (Prefect's runner stops gracefully). Runs in progress are
     # cancelled; their answers stay in their run directory's cache for the next run there.
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(deploy.serve(refresh, limit))
+        _on_server(lambda deploy: deploy.serve(refresh, limit))
     print("stopped serving; schedules stay active: runs due meanwhile wait for the next serve")
 
 
@@ -264,13 +268,20 @@ def merge(
     runs: Annotated[list[Path], typer.Argument(help="Run directories (shards), in this order.")],
     out: Annotated[Path, typer.Option(help="Folder for the merged files.")],
     target: Annotated[int | None, typer.Option(help="Keep at most this many.")] = None,
+    prefect: Prefect = None,
 ) -> None:
     """Merge shard runs with one ROUGE-L pass over their union, in a fixed order."""
-    from pipeline.engine.merge import merge_runs
+    plan = tracking.plan(prefect)
+    if plan.flow:
+        args = ([str(r) for r in runs], str(out), target)
+        stats, page = tracking.run_flow(plan, "flows.commands:merge_flow", *args)
+    else:
+        from pipeline.engine.merge import merge_runs
 
-    stats = merge_runs(runs, out, target)
+        stats, page = merge_runs(runs, out, target), None
     funnel = stats["funnel"]
     print(
         f"merged {len(runs)} runs: {funnel['kept']} kept of {funnel['generated']}, "
         f"{funnel['dropped_total']} dropped as too similar across shards; files in {out}"
     )
+    tracking.report(plan, page)

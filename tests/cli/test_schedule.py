@@ -53,8 +53,10 @@ def prefect_server(tmp_path_factory):
 
 
 @pytest.fixture
-def api(prefect_server):
-    """In-process Prefect calls (the CLI, the client) talk to the session's server."""
+def api(prefect_server, monkeypatch):
+    """In-process Prefect calls (the CLI, the client) talk to the session's server: the
+    environment variable is what the CLI looks for, the setting what Prefect, imported, reads."""
+    monkeypatch.setenv("PREFECT_API_URL", prefect_server.url)
     with temporary_settings(updates={PREFECT_API_URL: prefect_server.url}):
         yield prefect_server
 
@@ -176,7 +178,8 @@ def test_schedules_need_a_server(capsys, args):
     # test_flow.py's harness may have set an API URL for the session: clear it here.
     with temporary_settings(restore_defaults={PREFECT_API_URL}):
         code, _, err = cli(["schedule", *args, "--name", "n", "--cron", "0 2 * * *"], capsys)
-    assert code == 2 and "PREFECT_API_URL" in err and "prefect server start" in err
+    assert code == 2 and "persistent Prefect server" in err and "instructgen server start" in err
+    assert "PREFECT_API_URL" in err and len(err.strip().splitlines()) == 1
 
 
 # --- on the session's server --------------------------------------------------------------

@@ -11,6 +11,7 @@ from prefect.testing.utilities import prefect_test_harness
 
 from flows.method import flow_for
 from pipeline.methods import make_config
+from tests.prefect_server import flow_run_records
 
 
 def self_instruct_flow(config, **kwargs):
@@ -35,27 +36,8 @@ def test_flow_runs_and_resumes_through_prefect(prefect_api, tmp_path):
 
 
 async def _flow_run_records(flow_run_id, want: int) -> tuple[list[str], list[str]]:
-    """Task run names and artifact keys of one flow run. Prefect records task runs from events
-    in the background: give the last ones a moment to land."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import (
-        ArtifactFilter,
-        ArtifactFilterFlowRunId,
-        FlowRunFilter,
-        FlowRunFilterId,
-    )
-
-    async with get_client() as client:
-        for _ in range(100):
-            tasks = await client.read_task_runs(
-                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-            )
-            if len(tasks) >= want and all(t.state and t.state.is_final() for t in tasks):
-                break
-            await asyncio.sleep(0.1)
-        artifacts = await client.read_artifacts(
-            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
-        )
+    """Task run names and artifact kinds of one flow run."""
+    _, tasks, artifacts = await flow_run_records(flow_run_id, want)
     return sorted(t.name for t in tasks), sorted(a.key.rsplit("-", 1)[1] for a in artifacts)
 
 
@@ -103,3 +85,51 @@ def test_self_instruct_then_evol_flow_chains_the_two(prefect_api, tmp_path):
     stats = asyncio.run(self_instruct_then_evol_flow(si, ev, batch=4))
     assert stats["stopped"] == "done" and stats["rounds"]["1"]["evolved"] == 10
     assert json.loads((tmp_path / "si" / "stats.json").read_text())["funnel"]["kept"] == 10
+
+
+def _flow_runs_into(out) -> list:
+    from prefect.client.orchestration import get_client
+
+    async def read() -> list:
+        async with get_client() as client:
+            runs = await client.read_flow_runs()
+        return [r for r in runs if (r.parameters.get("config") or {}).get("out") == str(out)]
+
+    return asyncio.run(read())
+
+
+# The flag, whether the run is a flow (here: on the harness's server, which the CLI does not
+# find: it looks for PREFECT_API_URL, profiles and `instructgen server start`), and the line
+# the command ends with.
+MODES = [
+    ("--prefect", ["--prefect"], 1, "ran on Prefect's temporary server"),
+    ("default", [], 0, "not tracked in Prefect"),
+    ("--no-prefect", ["--no-prefect"], 0, None),  # no word of Prefect
+]
+
+
+@pytest.mark.parametrize("args, flows, last", [pytest.param(*m[1:], id=m[0]) for m in MODES])
+def test_prefect_forces_a_flow_and_every_mode_writes_the_same(
+    prefect_api, tmp_path, capsys, args, flows, last
+):
+    from pipeline.cli.main import main
+
+    run = ["run", "self-instruct", "--target", "25", "--quiet", "--judge", "inline"]
+    out, reference = tmp_path / "r", tmp_path / "reference"
+    assert main([*run, "--out", str(reference), "--no-prefect"]) == 0
+    capsys.readouterr()
+    assert main([*run, "--out", str(out), *args]) == 0
+    printed = capsys.readouterr().out
+    if last is None:
+        assert "Prefect" not in printed
+    else:
+        assert last in printed.strip().splitlines()[-1]
+    assert len(_flow_runs_into(out)) == flows
+    for name in ("kept.jsonl", "removed.jsonl"):
+        assert (out / name).read_bytes() == (reference / name).read_bytes()
+    stats = [json.loads((d / "stats.json").read_text())["funnel"] for d in (out, reference)]
+    assert stats[0] == stats[1]
+    # --prefect and --no-prefect are no part of the run: either resumes the other's directory.
+    flip = ["--no-prefect"] if args == ["--prefect"] else ["--prefect"]
+    assert main([*run, "--out", str(out), *flip]) == 0
+    assert json.loads((out / "stats.json").read_text())["session"]["requests_sent"] == 0
