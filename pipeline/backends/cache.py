@@ -96,6 +96,11 @@ class RequestCache:
         """Forget a mark: the request ended with an answer of sorts (an error), not in flight."""
         self._db.execute("DELETE FROM sent WHERE key=?", (key,))
 
+    def sync(self) -> None:
+        """Make every committed answer survive a power cut too (WAL commits are synced only at
+        its checkpoints): a run's checkpoint must never hold answers its cache could lose."""
+        self._db.execute("PRAGMA wal_checkpoint(FULL)")
+
     def tidy(self) -> None:
         """Forget the marks whose answer is in (at a session's start and end)."""
         self._db.execute("DELETE FROM sent WHERE key IN (SELECT key FROM responses)")

@@ -113,6 +113,8 @@ def healthy(server: LocalServer, timeout: float = 2.0) -> bool:
 
 def _check_port_free(host: str, port: int) -> None:
     with socket.socket() as s:
+        # As uvicorn binds: a port whose last connections linger in TIME_WAIT is free.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError as e:

@@ -73,7 +73,12 @@ def _dotenv(path: Path) -> dict[str, str]:
     for line in lines:
         key, sep, value = line.strip().removeprefix("export ").partition("=")
         if sep and not key.startswith("#"):
-            values[key.strip()] = value.strip().strip("'\"")
+            value = value.strip()
+            if value[:1] in ("'", '"'):
+                value = value[1:].partition(value[0])[0]  # quoted: up to the closing quote
+            else:
+                value = value.partition(" #")[0].strip()  # unquoted: an inline comment ends it
+            values[key.strip()] = value
     return values
 
 

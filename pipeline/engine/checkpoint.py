@@ -15,7 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+from functools import cache
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from pipeline.store import RunDir, atomic_write_bytes
@@ -25,11 +27,20 @@ FILE = "checkpoint.pickle"
 FORMAT = 1
 
 
-def package_version() -> str:
+@cache
+def code_version() -> str:
+    """The package's version and a digest of its source. A checkpoint restores objects of this
+    code whole (filters, the gate), so after any change to it (a `git pull` in a clone keeps
+    the version number) a checkpoint is no checkpoint and the run replays."""
     try:
-        return metadata.version("instructgen")
+        version = metadata.version("instructgen")
     except metadata.PackageNotFoundError:
-        return "unknown"
+        version = "unknown"
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return f"{version}+{digest.hexdigest()[:16]}"
 
 
 def stamps(run_dir: RunDir, names: tuple[str, ...]) -> dict[str, list[int] | None]:
@@ -55,7 +66,7 @@ def save(run_dir: RunDir, header: dict[str, Any], parts: list[bytes]) -> None:
     header = {
         **header,
         "format": FORMAT,
-        "version": package_version(),
+        "version": code_version(),
         "parts": [len(part) for part in parts],
         "sha256": digest.hexdigest(),
     }
@@ -73,7 +84,7 @@ def read_header(run_dir: RunDir, fingerprint: str) -> dict[str, Any] | None:
     ours = (
         isinstance(header, dict)
         and header.get("format") == FORMAT
-        and header.get("version") == package_version()
+        and header.get("version") == code_version()
         and header.get("fingerprint") == fingerprint
         and isinstance(header.get("parts"), list)
     )

@@ -158,7 +158,7 @@ class Judge:
         state = {name: getattr(self, name) for name in STATE}
         return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
 
-    def restore(self, data: bytes) -> Progress | None:
+    def restore(self, data: bytes, max_requests: int | None = None) -> Progress | None:
         """Continue from a snapshot; None (and nothing changed) when a replay would not come to
         the same state (a lower target, a stall guard that could not have the same count), so
         the caller replays from the first answer.
@@ -166,8 +166,12 @@ class Judge:
         state = unpickle(data)
         if not (isinstance(state, dict) and set(state) == set(STATE)):
             return None
-        if len(state["kept"]) > self.target:  # a lower --target: a replay keeps fewer
+        kept = len(state["kept"])
+        # A lower --target: a replay keeps fewer, or judges nothing past its last keep.
+        if kept > self.target or (kept == self.target and state["partial"] is None):
             return None
+        if max_requests is not None and state["next_slot"] > max_requests:
+            return None  # a lower --max-requests: a replay stops before the slot reached
         if not _same_count(state["guard"], self.guard):
             return None
         if state["guard"] is not None and state["guard"].stall is None:

@@ -44,8 +44,8 @@ class LocalJudge:
     async def snapshot(self) -> bytes:
         return self.judge.snapshot()
 
-    async def restore(self, state: bytes) -> Progress | None:
-        return self.judge.restore(state)
+    async def restore(self, state: bytes, max_requests: int | None) -> Progress | None:
+        return self.judge.restore(state, max_requests)
 
     async def aclose(self) -> None:
         return None
@@ -86,8 +86,8 @@ class JudgeProcess:
     async def snapshot(self) -> bytes:
         return await self._call("snapshot")
 
-    async def restore(self, state: bytes) -> Progress | None:
-        return await self._call("restore", state)
+    async def restore(self, state: bytes, max_requests: int | None) -> Progress | None:
+        return await self._call("restore", state, max_requests)
 
     async def _call(self, op: str, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._io, self._roundtrip, op, args)

@@ -55,9 +55,10 @@ class AsyncJudge(Protocol):
         (engine/checkpoint.py)."""
         ...
 
-    async def restore(self, state: bytes) -> Progress | None:
+    async def restore(self, state: bytes, max_requests: int | None) -> Progress | None:
         """Go on from a snapshot of this stage's judge; `Progress.used` is the slot to go on
-        from. None (nothing changed) when it cannot go on exactly: replay from the start."""
+        from. None (nothing changed) when it cannot go on exactly (e.g. the snapshot is past
+        `max_requests`): replay from the start."""
         ...
 
     async def aclose(self) -> None:

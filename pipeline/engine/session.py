@@ -90,6 +90,7 @@ class Session:
     over: dict[str, Any] | None = None
     _restore: bytes | None = None  # the current stage judge's checkpointed state, until used
     _first: bytes | None = None  # the first stage's judge state when it ended, if it has
+    first_end: tuple[str, int] | None = None  # how the first stage ended: (stopped, target)
     _last_checkpoint: float = field(default_factory=time.monotonic)
 
     @classmethod
@@ -145,7 +146,7 @@ class Session:
         session.fingerprint = fingerprint
         session.stalls = earlier_stalls(run_dir) if resumed else []
         header = checkpoint.read_header(run_dir, fingerprint) if resumed else None
-        if header is not None and _over(header, config, run_dir):
+        if header is not None and _over(header, config, run_dir, on_complete is not None):
             session.over = header
         else:
             session._adopt(header)
@@ -162,7 +163,11 @@ class Session:
         with none that checks out, the run replays its cache from the first answer. When the
         settings that end the first stage changed (--target, --max-requests), a later stage's
         state is of no use: the first stage goes on from where it ended."""
-        parts = checkpoint.read_parts(self.run_dir, header) if header else None
+        # A replay with another --patience could stall elsewhere (the guard counts every
+        # streak only against its own patience): such a checkpoint is of no use.
+        if header is None or header.get("patience") != self.config.patience:
+            return
+        parts = checkpoint.read_parts(self.run_dir, header)
         done = checkpoint.unpickle(parts[0]) if parts and len(parts) in (2, 3) else None
         if not isinstance(done, list) or len(done) >= len(self.recipe.stages):
             return
@@ -173,8 +178,11 @@ class Session:
         if done and not same:
             self._restore = parts[2] if len(parts) == 3 else None
             return
+        if done and not isinstance(header.get("first_end"), list):
+            return
         self.done = [replace(r, stats=checkpoint.as_replayed(r.stats)) for r in done]
         self._restore, self._first = parts[1], parts[2] if len(parts) == 3 else None
+        self.first_end = tuple(header["first_end"]) if done else None
 
     async def _restored(self) -> None:
         """Hand the checkpointed state to the current stage's judge (once, before it judges)."""
@@ -182,13 +190,12 @@ class Session:
             return
         state, self._restore = self._restore, None
         g = self.generation
-        progress = await g.judge.restore(state)
-        # A lower --max-requests than the checkpoint's slot: a replay stops before it.
-        if progress is not None and (g.max_requests is None or progress.used <= g.max_requests):
+        progress = await g.judge.restore(state, g.max_requests)
+        if progress is not None:
             g.resume(progress)
             return
-        await self.generation.judge.aclose()  # it cannot go on exactly: replay from the start
-        self.done = []
+        await g.judge.aclose()  # it cannot go on exactly: replay from the start
+        self.done, self._first, self.first_end = [], None, None
         self._start_stage()
 
     @property
@@ -247,6 +254,7 @@ class Session:
         if finished and more and g.stopped not in ("budget", "stalled"):
             if not self.done:  # a higher --target later goes on from the first stage's end
                 self._first = await g.judge.snapshot()
+                self.first_end = (g.stopped, g.target)
             self.done.append(StageResult(g.name, *await g.judge.results()))
             self._finished.append(g)
             await g.judge.aclose()
@@ -262,9 +270,10 @@ class Session:
         wall = time.monotonic() - self.started
         answers = sum(g.progress.requests for g in stages)
         # The first stage decides why a run ended (its target, or --max-requests); the later
-        # stages always run to the end of their lists.
-        stopped = stages[0].stopped if self.complete or len(stages) == 1 else ""
-        if self.complete and stages[0].target == NO_TARGET:
+        # stages always run to the end of their lists. It may have ended in an earlier session.
+        first = self.first_end or (stages[0].stopped, stages[0].target)
+        stopped = first[0] if self.complete or not self.done else ""
+        if self.complete and first[1] == NO_TARGET:
             stopped = "done"  # a recipe of map stages only: every list was worked through
         if any(g.stopped == "budget" for g in stages):
             stopped = "budget"
@@ -327,12 +336,15 @@ class Session:
             "over": self.complete and stats["stopped"] in OVER,
             "target": self.config.target,
             "max_requests": self.config.max_requests,
+            "patience": self.config.patience,
+            "first_end": self.first_end,
             "stage": len(self.done),
             "stats": stats,
             "outputs": checkpoint.stamps(self.run_dir, outputs(self.config)),
         }
         done = pickle.dumps(self.done, protocol=pickle.HIGHEST_PROTOCOL)
         parts = [done, await self.generation.judge.snapshot()]
+        self.cache.sync()
         checkpoint.save(self.run_dir, header, [*parts, self._first] if self._first else parts)
 
     def _write_over(self) -> dict[str, Any]:
@@ -374,14 +386,17 @@ class Session:
 OVER = ("target", "done", "max_requests")
 
 
-def _over(header: dict[str, Any], config: RunConfig, run_dir: RunDir) -> bool:
+def _over(header: dict[str, Any], config: RunConfig, run_dir: RunDir, report: bool) -> bool:
     """Whether the checkpoint is of a run that was over, with the same settings deciding its
-    end, and every output file as it left them."""
+    end, and every output file as it left them (a report too, when this session writes one)."""
+    stamps = checkpoint.stamps(run_dir, outputs(config))
     return (
         header.get("over") is True
         and header.get("target") == config.target
         and header.get("max_requests") == config.max_requests
-        and header.get("outputs") == checkpoint.stamps(run_dir, outputs(config))
+        and header.get("patience") == config.patience
+        and header.get("outputs") == stamps
+        and not (report and stamps[REPORT] is None)
     )
 
 

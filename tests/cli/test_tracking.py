@@ -72,6 +72,8 @@ DETECT = [
     ("environment", lambda m: m.setenv("PREFECT_API_URL", URL), URL, "PREFECT_API_URL"),
     (".env", lambda m: Path(".env").write_text(f"# x\nexport PREFECT_API_URL='{URL}'\n"),
      URL, ".env"),
+    (".env, a comment", lambda m: Path(".env").write_text(f"PREFECT_API_URL={URL} # ours\n"),
+     URL, ".env"),
     ("prefect.toml", lambda m: Path("prefect.toml").write_text(f'[api]\nurl = "{URL}"\n'),
      URL, "prefect.toml"),
     ("pyproject.toml",

@@ -68,17 +68,23 @@ def test_a_finished_run_rerun_returns_at_once_with_its_outputs_untouched(tmp_pat
     assert again["session"]["requests_sent"] == 0
 
 
-def test_the_stats_from_a_checkpoint_are_a_replays(tmp_path):
+UN = {"method": "unnatural", "paraphrases": 1, "judge": "inline"}
+
+
+@pytest.mark.parametrize(
+    ("config", "die_after"),
+    [(SI, 12), ({**UN, "target": 16}, 20), ({**UN, "target": 16}, 30)],
+    ids=["self-instruct", "unnatural in outputs", "unnatural in reformulations"],
+)
+def test_the_stats_from_a_checkpoint_are_a_replays(tmp_path, config, die_after):
     with pytest.raises(Killed):
-        run(tmp_path / "a", CountingBackend(die_after=12), **SI)
+        run(tmp_path / "a", CountingBackend(die_after=die_after), **config)
     shutil.copytree(tmp_path / "a", tmp_path / "b")
     (tmp_path / "b" / checkpoint.FILE).unlink()
-    restored, replayed = run(tmp_path / "a", **SI), run(tmp_path / "b", **SI)
+    restored, replayed = run(tmp_path / "a", **config), run(tmp_path / "b", **config)
     assert without_session(restored) == without_session(replayed)
+    assert restored["stopped"] == "target"  # the first stage ended in the killed session
     assert files(tmp_path / "a") == files(tmp_path / "b")
-
-
-UN = {"method": "unnatural", "paraphrases": 1, "judge": "inline"}
 
 
 @pytest.mark.parametrize(
@@ -123,6 +129,32 @@ def test_an_output_changed_or_gone_is_written_again(tmp_path, change):
     change(out)
     assert main([*command, "--no-prefect", "--quiet"]) == 0
     assert {**files(out), "report.html": b""} == before and (out / "report.html").exists()
+
+
+@pytest.mark.parametrize("max_requests", [3, 4, 10])
+def test_a_lower_max_requests_ends_as_a_run_to_it_does(tmp_path, max_requests):
+    run(tmp_path / "r", target=57, judge="inline")  # reached inside an answer: partly read
+    again = {"target": 200, "max_requests": max_requests, "judge": "inline"}
+    stats = run(tmp_path / "r", **again)
+    direct = run(tmp_path / "direct", **again)
+    assert files(tmp_path / "r") == files(tmp_path / "direct")
+    assert stats["funnel"] == direct["funnel"]
+
+
+def test_a_target_lowered_to_what_was_kept_ends_as_a_run_to_it_does(tmp_path):
+    kept = run(tmp_path / "r", target=1000, max_requests=10, judge="inline")["funnel"]["kept"]
+    stats = run(tmp_path / "r", target=kept, judge="inline")
+    direct = run(tmp_path / "direct", target=kept, judge="inline")
+    assert files(tmp_path / "r") == files(tmp_path / "direct")
+    assert stats["funnel"] == direct["funnel"]
+
+
+def test_a_report_missing_from_a_finished_run_is_written(tmp_path):
+    out = tmp_path / "r"
+    run(out, **SI)  # the library alone writes no report
+    command = ["run", "self-instruct", "--backend", "stub", "--out", str(out), "--quiet"]
+    assert main([*command, "--target", "300", "--judge", "inline", "--no-prefect"]) == 0
+    assert (out / "report.html").exists()
 
 
 class Empty:

@@ -83,17 +83,25 @@ def test_a_slow_but_productive_run_never_trips_the_guard(tmp_path):
     assert stats["stopped"] == "target" and stats["requests"]["total"] > 200
 
 
-@pytest.mark.parametrize("concurrency", [1, 3, 16])
-def test_the_stall_falls_on_the_same_answer_however_answers_arrive(tmp_path, concurrency):
-    def sometimes():
-        copy = saturated()
-        return lambda slot, request: STUB.answer(request) if slot < 7 else copy(slot, request)
+def sometimes():
+    """Seven new answers, then copies of one: a stall some answers in."""
+    copy = saturated()
+    return lambda slot, request: STUB.answer(request) if slot < 7 else copy(slot, request)
 
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    out = tmp_path_factory.mktemp("stall") / "reference"
+    run(out, backend=Scripted(sometimes()), target=1000, concurrency=8)
+    return out
+
+
+@pytest.mark.parametrize("concurrency", [1, 3, 16])
+def test_the_stall_falls_on_the_same_answer_however_answers_arrive(
+    tmp_path, reference, concurrency
+):
     out = tmp_path / "r"
     stats = run(out, backend=Scripted(sometimes()), target=1000, concurrency=concurrency)
-    reference = tmp_path.parent / "reference"
-    if not reference.exists():
-        run(reference, backend=Scripted(sometimes()), target=1000, concurrency=8)
     assert (
         stats["stall"]["slot"]
         == json.loads((reference / "stats.json").read_text())["stall"]["slot"]
