@@ -267,7 +267,6 @@ class Session:
 
     def _session_stats(self) -> dict[str, Any]:
         stages = [*self._finished, self.generation]
-        wall = time.monotonic() - self.started
         answers = sum(g.progress.requests for g in stages)
         # The first stage decides why a run ended (its target, or --max-requests); the later
         # stages always run to the end of their lists. It may have ended in an earlier session.
@@ -288,18 +287,23 @@ class Session:
             **({"stall": stalls[-1]} if stall is not None else {}),
             **({"stalls": stalls} if stalls else {}),
             "cost": self._cost(),
-            "session": {
-                "resumed": self.resumed,
-                "requests_sent": self.cached.sent,
-                "cache_hits": self.cached.hits,
-                "answered_unused": sum(g.unused for g in stages),
-                # Sent by the last session, never answered: paid again unless recovered.
-                "in_flight_at_last_stop": self.cached.in_flight_at_stop,
-                "recovered": self.cached.recovered,
-                "retries": self.retry.retries,
-                "wall_seconds": round(wall, 3),
-                "answers_per_second": round(answers / wall, 2) if wall > 0 else 0.0,
-            },
+            "session": self._session(answers, sum(g.unused for g in stages)),
+        }
+
+    def _session(self, answers: int, unused: int) -> dict[str, Any]:
+        """What this session did (stats.json's "session")."""
+        wall = time.monotonic() - self.started
+        return {
+            "resumed": self.resumed,
+            "requests_sent": self.cached.sent,
+            "cache_hits": self.cached.hits,
+            "answered_unused": unused,
+            # Sent by the last session, never answered: paid again unless recovered.
+            "in_flight_at_last_stop": self.cached.in_flight_at_stop,
+            "recovered": self.cached.recovered,
+            "retries": self.retry.retries,
+            "wall_seconds": round(wall, 3),
+            "answers_per_second": round(answers / wall, 2) if wall > 0 else 0.0,
         }
 
     def _cost(self) -> dict[str, Any]:
@@ -349,21 +353,10 @@ class Session:
 
     def _write_over(self) -> dict[str, Any]:
         """A run already over: its outputs stand; stats.json says what this session did."""
-        wall = time.monotonic() - self.started
         stats = {
             **checkpoint.as_replayed(self.over["stats"]),
             "cost": self._cost(),
-            "session": {
-                "resumed": True,
-                "requests_sent": 0,
-                "cache_hits": 0,
-                "answered_unused": 0,
-                "in_flight_at_last_stop": self.cached.in_flight_at_stop,
-                "recovered": 0,
-                "retries": 0,
-                "wall_seconds": round(wall, 3),
-                "answers_per_second": 0.0,
-            },
+            "session": self._session(0, 0),  # nothing was asked, looked up or judged
         }
         self.run_dir.write_stats(stats)
         return stats
