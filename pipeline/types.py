@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Api = Literal["chat", "completions"]
+# One message of a conversation: {"role": "system" | "user" | "assistant", "content": str}.
+Turn = dict[str, str]
+ROLES = ("system", "user", "assistant")
 
 
 def canonical_json(obj: Any) -> str:
@@ -21,7 +24,11 @@ def content_hash(obj: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Example:
-    """One instruction-tuning example; seeds and generated data alike. Lineage lives in meta."""
+    """One instruction-tuning example; seeds and generated data alike. Lineage lives in meta.
+
+    A multi-turn conversation is one Example too: `messages` holds every turn in order (a
+    system message first, if any), and instruction/input/output its first exchange, so whatever
+    reads single pairs (Alpaca files, the report, the gate) sees the opening."""
 
     instruction: str
     input: str = ""
@@ -29,9 +36,10 @@ class Example:
     id: str = ""
     method: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    messages: tuple[Turn, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "id": self.id,
             "instruction": self.instruction,
             "input": self.input,
@@ -39,6 +47,9 @@ class Example:
             "method": self.method,
             "meta": self.meta,
         }
+        if self.messages:  # left out otherwise: single-pair rows stay as they always were
+            d["messages"] = [dict(m) for m in self.messages]
+        return d
 
     def to_alpaca(self) -> dict[str, str]:
         return {"instruction": self.instruction, "input": self.input, "output": self.output}
@@ -52,13 +63,25 @@ class Example:
             id=d.get("id", "") or "",
             method=d.get("method", "") or "",
             meta=dict(d.get("meta") or {}),
+            messages=read_messages(d.get("messages")),
         )
+
+
+def read_messages(value: Any) -> tuple[Turn, ...]:
+    """A row's messages when they have our shape; anything else is not a conversation."""
+    ok = isinstance(value, list) and all(
+        isinstance(m, dict) and m.get("role") in ROLES and isinstance(m.get("content"), str)
+        for m in value
+    )
+    return tuple({"role": m["role"], "content": m["content"]} for m in value) if ok else ()
 
 
 @dataclass(frozen=True, slots=True)
 class Request:
     """One model call. `prompts` holds several prompts only on the completions API (Alpaca
-    sent 5 per call); `slot` keeps identical prompts sampled twice apart and is never sent."""
+    sent 5 per call); `slot` keeps identical prompts sampled twice apart and is never sent.
+    `history` is a conversation's earlier turns, (role, text) pairs sent between the system
+    prompt and the prompt (chat API only)."""
 
     model: str
     prompts: tuple[str, ...]
@@ -70,9 +93,10 @@ class Request:
     stop: tuple[str, ...] = ()
     logit_bias: tuple[tuple[str, int], ...] = ()
     slot: str = ""
+    history: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "model": self.model,
             "prompts": list(self.prompts),
             "api": self.api,
@@ -84,6 +108,13 @@ class Request:
             "logit_bias": [list(p) for p in self.logit_bias],
             "slot": self.slot,
         }
+        if self.history:  # left out otherwise: the keys of every request before it stay
+            d["history"] = [list(turn) for turn in self.history]
+        return d
+
+    def preamble(self) -> list[str]:
+        """The texts sent with every prompt: the system prompt and the earlier turns."""
+        return ([self.system] if self.system else []) + [text for _, text in self.history]
 
     def canonical(self) -> str:
         return canonical_json(self.to_dict())

@@ -45,9 +45,10 @@ class Budget:
 
     def worst_case(self, request: Request) -> float:
         price = self.price_of(request.model)
-        system = count_tokens(request.system or "")
+        system = sum(map(count_tokens, request.preamble()))
         prompt = sum(count_tokens(p) + system for p in request.prompts)
-        prompt_tokens = PROMPT_MARGIN * prompt + MESSAGE_OVERHEAD * len(request.prompts)
+        messages = len(request.prompts) * (1 + len(request.history))
+        prompt_tokens = PROMPT_MARGIN * prompt + MESSAGE_OVERHEAD * messages
         return price.cost(round(prompt_tokens), request.max_tokens * len(request.prompts))
 
     def reserve(self, request: Request) -> float:

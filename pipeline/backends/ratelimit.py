@@ -23,7 +23,7 @@ from pipeline.types import Completion, Request
 
 def request_tokens(request: Request) -> int:
     """Tokens a provider counts against TPM for this request: prompts plus max_tokens each."""
-    system = count_tokens(request.system or "")
+    system = sum(map(count_tokens, request.preamble()))
     prompts = sum(count_tokens(p) + system for p in request.prompts)
     return prompts + request.max_tokens * len(request.prompts)
 

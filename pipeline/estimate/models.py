@@ -100,11 +100,11 @@ class Context:
     def request_tokens(self, request: Request) -> int:
         """Prompt tokens of a request as usage reports them: the stub counts the texts; a chat
         API adds about 4 per message and 3 to prime the reply (OpenAI's documented rule)."""
-        system = self.count(request.system) if request.system else 0
+        preamble = request.preamble()
         extra = 0
         if self.chat_overhead and request.api == "chat":
-            extra = 3 + 4 * (len(request.prompts) + bool(request.system))
-        return sum(map(self.count, request.prompts)) + system + extra
+            extra = 3 + 4 * (len(request.prompts) + len(preamble))
+        return sum(map(self.count, request.prompts)) + sum(map(self.count, preamble)) + extra
 
     def text_tokens(self, text: str, system: str | None = None) -> int:
         """One prompt's tokens as a one-prompt request of this config would report them."""

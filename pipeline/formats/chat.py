@@ -4,7 +4,8 @@ Reading: each user turn answered by the next assistant turn becomes an example; 
 before it go to meta["context"] as [{"role", "content"}], a leading system message to
 meta["system"], the conversation's id to meta["conversation"] and the example's place in it
 to meta["turn"]. Writing regroups examples of one conversation whose contexts continue it, so
-a file read and written again gives the same conversations."""
+a file read and written again gives the same conversations. An example that carries a whole
+conversation (Example.messages, as the conversations method writes) is written as it is."""
 
 from __future__ import annotations
 
@@ -71,6 +72,12 @@ def conversations(examples: list[Example]) -> list[tuple[str, str | None, list[T
     turns: dict[str, list[Turn]] = {}
     systems: dict[str, str | None] = {}
     for n, e in enumerate(examples):
+        if e.messages:  # a whole conversation in one example: its own turns, as they are
+            head = e.messages[0]
+            own = head["content"] if head["role"] == "system" else None
+            name = _unique(e.id or f"conv_{n}", turns)
+            turns[name], systems[name] = [dict(m) for m in e.messages[own is not None :]], own
+            continue
         conv = e.meta.get("conversation")
         context, system = _context(e.meta), e.meta.get("system")
         system = system if isinstance(system, str) else None
@@ -83,9 +90,14 @@ def conversations(examples: list[Example]) -> list[tuple[str, str | None, list[T
             so_far += context[len(so_far) :] + pair
             continue
         base = conv if isinstance(conv, str) and conv else (e.id or f"conv_{n}")
-        name, k = base, 1
-        while name in turns:
-            k += 1
-            name = f"{base}-{k}"
+        name = _unique(base, turns)
         turns[name], systems[name] = context + pair, system
     return [(name, systems[name], t) for name, t in turns.items()]
+
+
+def _unique(base: str, taken: dict[str, Any]) -> str:
+    name, k = base, 1
+    while name in taken:
+        k += 1
+        name = f"{base}-{k}"
+    return name

@@ -26,7 +26,7 @@ def require() -> Any:
     return pq
 
 
-def _schema(kinds: dict[str, str]) -> Any:
+def _schema(kinds: dict[str, str], talks: bool = False) -> Any:
     import pyarrow as pa
 
     types = {
@@ -39,6 +39,9 @@ def _schema(kinds: dict[str, str]) -> Any:
     }
     fields = [pa.field(f, pa.string()) for f in FIELDS]
     fields += [pa.field(column_name(k, kind), types[kind]) for k, kind in kinds.items()]
+    if talks:
+        turn = pa.struct([("role", pa.string()), ("content", pa.string())])
+        fields.insert(len(FIELDS), pa.field("messages", pa.list_(turn)))
     return pa.schema(fields)
 
 
@@ -47,7 +50,7 @@ def write_parquet(examples: list[Example], path: Path, **_: Any) -> None:
     import pyarrow as pa
 
     kinds, rows = to_rows(examples)
-    table = pa.Table.from_pylist(rows, schema=_schema(kinds))
+    table = pa.Table.from_pylist(rows, schema=_schema(kinds, any(e.messages for e in examples)))
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
     atomic_write_bytes(path, buffer.getvalue())

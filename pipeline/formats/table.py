@@ -4,7 +4,9 @@ fields, then one column per meta key, `meta_<key>`, in every row (null where a r
 A column keeps its values as they are when all of them share one type (string, whole number,
 float, boolean, or list of strings); otherwise it holds each value as JSON text and is named
 `meta_<key>_json`, so every column has one type and the reader restores the exact value.
-A meta key that itself ends in `_json` is always stored as JSON, so names never clash."""
+A meta key that itself ends in `_json` is always stored as JSON, so names never clash. When any
+example is a whole conversation (Example.messages), a `messages` column holds every row's turns
+as {"role", "content"} records (empty for a single pair)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from typing import Any
 from pipeline.formats.fields import At, Item, numbered
 from pipeline.formats.records import read_records
 from pipeline.store import atomic_write, jsonl_lines
-from pipeline.types import Example
+from pipeline.types import Example, read_messages
 
 FIELDS = ("id", "instruction", "input", "output", "method")
 PREFIX, JSON_SUFFIX = "meta_", "_json"
@@ -54,9 +56,12 @@ def column_name(key: str, kind: str) -> str:
 
 def to_rows(examples: list[Example]) -> tuple[dict[str, str], list[dict[str, Any]]]:
     kinds = columns(examples)
+    talks = any(e.messages for e in examples)
     rows = []
     for e in examples:
         row: dict[str, Any] = {f: getattr(e, f) for f in FIELDS}
+        if talks:
+            row["messages"] = [dict(m) for m in e.messages]
         for key, kind in kinds.items():
             value = e.meta.get(key) if key in e.meta else None
             if kind == "json" and key in e.meta:
@@ -73,7 +78,7 @@ def from_row(at: At, row: dict[str, Any]) -> Example:
     nested = row.get("meta")
     meta: dict[str, Any] = dict(at.inside("meta").obj(nested, FIX)) if nested is not None else {}
     for name, value in row.items():
-        if name in FIELDS or name == "meta" or value is None:
+        if name in FIELDS or name in ("meta", "messages") or value is None:
             continue
         if not name.startswith(PREFIX):
             meta[name] = value
@@ -81,7 +86,8 @@ def from_row(at: At, row: dict[str, Any]) -> Example:
             meta[name[len(PREFIX) : -len(JSON_SUFFIX)]] = _json(at, name, value)
         else:
             meta[name[len(PREFIX) :]] = value
-    return Example(**texts, id=at.ident(row), meta=meta)
+    messages = read_messages(row.get("messages"))
+    return Example(**texts, id=at.ident(row), meta=meta, messages=messages)
 
 
 def _json(at: At, name: str, value: Any) -> Any:

@@ -27,7 +27,9 @@ class Ask:
 class Responder:
     """Answers the prompts `matches` accepts, with `respond`: the text of one choice.
 
-    `system`, when set, limits it to requests with that system prompt. Responders are tried in
+    `system`, when set, limits it to requests with that system prompt, and `slot` to requests
+    whose slot starts with it (a request's slot is sent in a header our backend adds and no
+    model reads: a turn of a conversation looks like any prompt otherwise). Responders are tried in
     order and the first that matches answers; a method's matchers should accept its own prompts
     only (the generic answer takes whatever none of them claims)."""
 
@@ -35,6 +37,9 @@ class Responder:
     matches: Callable[[str], bool]
     respond: Callable[[Ask], str]
     system: str | None = None
+    slot: str | None = None
 
-    def accepts(self, prompt: str, system: str | None) -> bool:
+    def accepts(self, prompt: str, system: str | None, slot: str = "") -> bool:
+        if self.slot is not None and not slot.startswith(self.slot):
+            return False
         return (self.system is None or self.system == system) and self.matches(prompt)

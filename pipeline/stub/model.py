@@ -116,7 +116,8 @@ class StubBackend:
         """One Choice per prompt, with usage counted by pipeline.tokens."""
         key = request.key()
         answers = [self._choice(request, key, i) for i in range(len(request.prompts))]
-        prompt_tokens = sum(map(count_tokens, request.prompts)) + count_tokens(request.system or "")
+        preamble = sum(map(count_tokens, request.preamble()))
+        prompt_tokens = sum(map(count_tokens, request.prompts)) + preamble
         usage = Usage(prompt_tokens, sum(tokens for _, tokens in answers))
         return Completion(choices=tuple(c for c, _ in answers), usage=usage, model=self.model)
 
@@ -126,7 +127,8 @@ class StubBackend:
         rng = _Rng(int.from_bytes(digest[:16], "big"))
         fault = self._fault(rng.random())
         prompt = request.prompts[index]
-        responder = next(r for r in self.responders if r.accepts(prompt, request.system))
+        system, slot = request.system, request.slot
+        responder = next(r for r in self.responders if r.accepts(prompt, system, slot))
         text = responder.respond(Ask(prompt, request, rng, fault))
         finish = "stop"
         cut = min((i for s in request.stop if s and (i := text.find(s)) >= 0), default=-1)

@@ -15,10 +15,10 @@ def request_from_body(api: str, body: dict[str, Any], slot: str = "") -> Request
     """Translate an OpenAI request body into the Request the stub model answers."""
     try:
         if api == "chat":
-            system, prompt = _from_messages(body.get("messages"))
+            system, history, prompt = _from_messages(body.get("messages"))
             prompts: tuple[str, ...] = (prompt,)
         else:
-            system, prompts = None, _prompts(body.get("prompt"))
+            system, history, prompts = None, (), _prompts(body.get("prompt"))
         stop, bias = body.get("stop") or (), body.get("logit_bias") or {}
         max_tokens = body.get("max_tokens") or body.get("max_completion_tokens") or 3072
         return Request(
@@ -32,6 +32,7 @@ def request_from_body(api: str, body: dict[str, Any], slot: str = "") -> Request
             stop=(stop,) if isinstance(stop, str) else tuple(str(s) for s in stop),
             logit_bias=tuple(sorted((str(k), int(v)) for k, v in dict(bias).items())),
             slot=slot,
+            history=history,
         )
     except (TypeError, ValueError, AttributeError) as exc:
         raise HTTPError(400, f"bad request body: {exc}") from exc
@@ -61,14 +62,17 @@ def _default(value: Any, default: float) -> Any:
     return default if value is None else value
 
 
-def _from_messages(messages: Any) -> tuple[str | None, str]:
+def _from_messages(messages: Any) -> tuple[str | None, tuple[tuple[str, str], ...], str]:
+    """(system prompt, earlier turns, the last user message) of a chat request."""
     if not isinstance(messages, list) or not messages:
         raise TypeError("messages must be a non-empty list")
     system = next((m["content"] for m in messages if m.get("role") == "system"), None)
-    users = [m["content"] for m in messages if m.get("role") == "user"]
-    if not users or not all(isinstance(t, str) for t in [*users, system or ""]):
-        raise ValueError("messages need a user message, and contents must be strings")
-    return system, users[-1]
+    turns = [(m.get("role"), m.get("content")) for m in messages if m.get("role") != "system"]
+    if not turns or turns[-1][0] != "user":
+        raise ValueError("messages must end with a user message")
+    if not all(isinstance(t, str) for t in [*(c for _, c in turns), system or ""]):
+        raise ValueError("message contents must be strings")
+    return system, tuple((str(r), str(c)) for r, c in turns[:-1]), turns[-1][1]
 
 
 def _prompts(prompt: Any) -> tuple[str, ...]:

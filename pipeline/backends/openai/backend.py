@@ -107,6 +107,8 @@ class OpenAIBackend:
                 f"the chat API takes exactly one prompt per request, got {len(request.prompts)}; "
                 "send one prompt per request or use the completions API"
             )
+        if request.api != "chat" and request.history:
+            raise ConfigError("a conversation's earlier turns are sent on the chat API only")
         chat = request.api == "chat"
         for _ in range(len(ADAPTABLE) + 1):  # each refused parameter is learnt once
             body = self._body(request)
@@ -224,6 +226,7 @@ class OpenAIBackend:
 
 def _messages(request: Request) -> list[dict[str, str]]:
     messages = [{"role": "system", "content": request.system}] if request.system else []
+    messages += [{"role": role, "content": text} for role, text in request.history]
     return [*messages, {"role": "user", "content": request.prompts[0]}]
 
 

@@ -40,8 +40,8 @@ def _usage(data: dict[str, Any], request: Request, texts: list[str]) -> Usage:
     # No usage reported, or none counted (some proxies, older local servers): our own count
     # (pipeline/tokens.py), so the spend, --max-cost and the estimates still see the tokens.
     if request.api == "chat":
-        system = count_tokens(request.system or "") + CHAT_OVERHEAD if request.system else 0
-        prompt = sum(count_tokens(p) + system + CHAT_OVERHEAD for p in request.prompts)
+        preamble = sum(count_tokens(t) + CHAT_OVERHEAD for t in request.preamble())
+        prompt = sum(count_tokens(p) + preamble + CHAT_OVERHEAD for p in request.prompts)
     else:  # the completions API sends no system prompt and no message wrapping
         prompt = sum(count_tokens(p) for p in request.prompts)
     return Usage(prompt, sum(count_tokens(t) for t in texts))
