@@ -31,3 +31,20 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "live" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def hf_datasets(monkeypatch, tmp_path_factory):
+    """The `datasets` library, offline and with its cache in a temp folder. It reads its offline
+    switch when imported, so the module's copy is set as well as the environment."""
+    datasets = pytest.importorskip("datasets")
+    import huggingface_hub.constants
+
+    cache = tmp_path_factory.mktemp("hf")
+    for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
+        monkeypatch.setenv(name, "1")
+        monkeypatch.setattr(datasets.config, name, True, raising=False)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setenv("HF_HOME", str(cache))
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", cache / "datasets")
+    return datasets

@@ -103,13 +103,39 @@ def export_command(
         str | None, typer.Option(help="Format of RUN when it is a data file (default: detected).")
     ] = None,
     map_: MapOption = None,
+    dataset_name: Annotated[
+        str | None,
+        typer.Option(help="llama-factory: the entry's name (default: RUN's name)."),
+    ] = None,
+    llama_factory_format: Annotated[
+        str | None,
+        typer.Option(
+            help="llama-factory: auto (Alpaca, plus ShareGPT when a conversation has more than "
+            "one exchange), alpaca (Alpaca only), sharegpt (both)."
+        ),
+    ] = None,
 ) -> None:
-    """Write a run's kept examples as Alpaca, ShareGPT, OpenAI chat, Super-NI, JSONL, Parquet."""
+    """Write a run's kept examples as Alpaca, ShareGPT, OpenAI chat, Super-NI, JSONL, Parquet,
+    or for LLaMA-Factory."""
     from pipeline.export import export
 
     if from_format is not None:
         check_format(from_format, "--from-format")
-    _report(export(run, format_, out, system, from_format, map_))
+    _only_for_llama_factory(
+        format_, {"--dataset-name": dataset_name, "--llama-factory-format": llama_factory_format}
+    )
+    chat = llama_factory_format or "auto"
+    _report(export(run, format_, out, system, from_format, map_, dataset_name, chat))
+
+
+def _only_for_llama_factory(formats: list[str], options: dict[str, str | None]) -> None:
+    """Options that only LLaMA-Factory's export reads are an error without it: a typo'd
+    --format would otherwise drop them silently."""
+    from pipeline.formats.llama_factory import FORMAT
+
+    for flag, value in options.items():
+        if value is not None and FORMAT not in formats:
+            raise ConfigError(f"{flag} is for --format {FORMAT}; add that format or drop {flag}")
 
 
 def _report(written: list[tuple[Path, int]]) -> None:

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from pipeline import methods
+from pipeline.card import CARD
 from pipeline.cli import tracking
 from pipeline.cli.tracking import Plan
 from pipeline.config import RunConfig
@@ -239,6 +240,7 @@ def print_summary(config: RunConfig, stats: dict[str, Any]) -> None:
         ALPACA,
         REMOVED,
         STATS,
+        CARD,
         *_method_files(config),
         *(
             ["report.html"]

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import methods
+from pipeline.card import write_card
 from pipeline.config import RunConfig
 from pipeline.engine.stats import Stats
 from pipeline.errors import ConfigError
@@ -170,4 +171,5 @@ def _write(
     RunDir(out).write_outputs(kept, drops, result)
     if spec.outputs is not None:
         spec.outputs.write(out, kept)
+    write_card(out)
     return result

@@ -26,6 +26,7 @@ from pipeline.backends.ratelimit import RateLimitedBackend
 from pipeline.backends.registry import make_backend
 from pipeline.backends.retry import RetryingBackend, RetryPolicy
 from pipeline.backends.shared_limit import current_wrapper
+from pipeline.card import write_card
 from pipeline.config import RunConfig
 from pipeline.engine import checkpoint
 from pipeline.engine.judge import Judge
@@ -320,14 +321,15 @@ class Session:
         }
 
     async def write(self) -> dict[str, Any]:
-        """Write every output file atomically, then the checkpoint; returns the stats as
-        written. Once the run is over, `on_complete` follows (before the checkpoint, which
-        records what the files are)."""
+        """Write every output file atomically and the dataset card, then the checkpoint;
+        returns the stats as written. Once the run is over, `on_complete` follows (before the
+        checkpoint, which records what the files are)."""
         if self.over is not None:
             return self._write_over()
         await self._restored()
         extra = self._session_stats()
         stats = await self.recipe.write(self.run_dir, self.done, self.generation, extra)
+        write_card(self.run_dir.path)
         if self.complete and self.on_complete is not None:
             self.on_complete(self.run_dir.path)
         await self._checkpoint(stats)
@@ -352,13 +354,16 @@ class Session:
         checkpoint.save(self.run_dir, header, [*parts, self._first] if self._first else parts)
 
     def _write_over(self) -> dict[str, Any]:
-        """A run already over: its outputs stand; stats.json says what this session did."""
+        """A run already over: its outputs stand; stats.json says what this session did. The
+        card is not among the outputs a finished run is recognised by: it is written again
+        (cheap, and the way a missing or older card comes back)."""
         stats = {
             **checkpoint.as_replayed(self.over["stats"]),
             "cost": self._cost(),
             "session": self._session(0, 0),  # nothing was asked, looked up or judged
         }
         self.run_dir.write_stats(stats)
+        write_card(self.run_dir.path)
         return stats
 
     async def aclose(self) -> None:

@@ -13,6 +13,8 @@ from pipeline.formats.alpaca import read_alpaca, read_self_instruct, write_alpac
 from pipeline.formats.detect import detect
 from pipeline.formats.dolly import read_dolly, write_dolly
 from pipeline.formats.fields import At, Item
+from pipeline.formats.llama_factory import FORMAT as LLAMA_FACTORY
+from pipeline.formats.llama_factory import write_llama_factory
 from pipeline.formats.mapped import parse_mapping, read_mapped
 from pipeline.formats.niv1 import read_niv1
 from pipeline.formats.openai_chat import read_openai, write_openai
@@ -57,6 +59,8 @@ FORMATS = {
                read_jsonl, write_jsonl, "dataset.jsonl"),
         Format("parquet", "the same flat rows as Parquet (needs pyarrow)",
                read_parquet, write_parquet, "dataset.parquet"),
+        Format(LLAMA_FACTORY, "LLaMA-Factory: Alpaca (and ShareGPT) files with their "
+               "dataset_info.json entries (a folder)", None, write_llama_factory, LLAMA_FACTORY),
         Format("mapped", "plain JSONL or JSON list read through --map"),
     )
 }  # fmt: skip

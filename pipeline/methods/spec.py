@@ -63,7 +63,11 @@ class MethodSpec:
       refused; a merge needs the gate, by which it decides); `outputs`: the extra files it
       writes; `report`: what it adds to the report.
     - `example`: the settings of a run of a second or two on the stub, with a few dozen
-      requests (the contract tests, the crash trials and the docs use it)."""
+      requests (the contract tests, the crash trials and the docs use it).
+    - `description`: a paragraph on what the method does, for the run's dataset card
+      (pipeline/card.py; default: `summary`); `paper`: the work it follows, one line
+      ("Wang et al. 2023, Self-Instruct (ACL)"); `cite`: BibTeX entries for it. All optional:
+      a card without them says that the method names no paper."""
 
     name: str
     summary: str
@@ -79,6 +83,9 @@ class MethodSpec:
     outputs: Outputs | None = None
     report: MethodReport = NONE
     example: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    paper: str = ""
+    cite: str = ""
 
     def __post_init__(self) -> None:
         if self.merge is not None and self.gate is None:

@@ -327,8 +327,13 @@ def snapshot(path):
     return path.read_bytes()
 
 
+# llama-factory writes a bundle for a trainer (tests/formats/test_llama_factory.py), no format
+# of its own to read back.
+ROUND_TRIP = [f for f in WRITABLE if FORMATS[f].read is not None]
+
+
 @pytest.mark.parametrize(
-    "fmt", [pytest.param(f, marks=needs_pyarrow) if f == "parquet" else f for f in WRITABLE]
+    "fmt", [pytest.param(f, marks=needs_pyarrow) if f == "parquet" else f for f in ROUND_TRIP]
 )
 def test_every_writer_round_trips_with_its_reader(tmp_path, fmt):
     examples = every_kind()

@@ -14,6 +14,16 @@ from pipeline.methods.evol.round import NAME
 from pipeline.methods.evol.stub_checks import RESPONDERS
 from pipeline.methods.spec import MethodSpec
 
+CITE = """@inproceedings{xu2024wizardlm,
+  title = {{WizardLM}: Empowering Large Pre-Trained Language Models to Follow Complex
+           Instructions},
+  author = {Xu, Can and Sun, Qingfeng and Zheng, Kai and Geng, Xiubo and Zhao, Pu and
+            Feng, Jiazhan and Tao, Chongyang and Lin, Qingwei and Jiang, Daxin},
+  booktitle = {The Twelfth International Conference on Learning Representations},
+  year = {2024},
+  url = {https://openreview.net/forum?id=CfXh93NDgH},
+}"""
+
 SPEC = MethodSpec(
     name=NAME,
     summary="Evol-Instruct (WizardLM): rounds of in-depth and in-breadth rewriting, with "
@@ -26,4 +36,14 @@ SPEC = MethodSpec(
     out="data/evol-instruct",
     report=REPORT,
     example={"limit": 16, "rounds": 1},
+    description="Evol-Instruct rewrites existing instructions into new ones, round after "
+    "round: in depth (more constraints, deeper questions, more concrete, more reasoning steps, "
+    "a complicated input) or in breadth (a new instruction on a rarer topic of the same "
+    "domain). An evolution is eliminated when it gains nothing over its parent, when its "
+    "answer is a refusal or too short, when the answer is only punctuation and stop words, or "
+    "when it copies words of the rewriting prompt; its parent then returns to the pool. The "
+    "survivors are answered by the model.",
+    paper="Xu et al. 2023, WizardLM: Empowering Large Language Models to Follow Complex "
+    "Instructions (arXiv 2304.12244; ICLR 2024)",
+    cite=CITE,
 )

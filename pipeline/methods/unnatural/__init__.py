@@ -20,6 +20,19 @@ from pipeline.methods.unnatural.released import (
 from pipeline.methods.unnatural.report import REPORT
 from pipeline.methods.unnatural.stub import RESPONDERS
 
+CITE = """@inproceedings{honovich-etal-2023-unnatural,
+  title = {Unnatural Instructions: Tuning Language Models with (Almost) No Human Labor},
+  author = {Honovich, Or and Scialom, Thomas and Levy, Omer and Schick, Timo},
+  booktitle = {Proceedings of the 61st Annual Meeting of the Association for Computational
+               Linguistics (Volume 1: Long Papers)},
+  pages = {14409--14428},
+  year = {2023},
+  address = {Toronto, Canada},
+  publisher = {Association for Computational Linguistics},
+  doi = {10.18653/v1/2023.acl-long.806},
+  url = {https://aclanthology.org/2023.acl-long.806},
+}"""
+
 SPEC = MethodSpec(
     name=NAME,
     summary="Unnatural Instructions: core examples from 3 demonstrations, outputs, reformulations.",
@@ -36,4 +49,13 @@ SPEC = MethodSpec(
     outputs=Outputs((CORE_FILE, FULL_FILE), write_released),
     report=REPORT,
     example={"target": 16, "paraphrases": 1},
+    description="Unnatural Instructions asks a model for new examples with almost no human "
+    "input: shown three demonstrations, it writes a core example (an instruction, an input and "
+    "the constraints on the output); the output is then asked for separately, with greedy "
+    "decoding; last, the instruction is reformulated around an {INPUT} placeholder, each "
+    "reformulation becoming an example of its own. Near-duplicate core examples are dropped by "
+    "a ROUGE-L gate.",
+    paper="Honovich et al. 2023, Unnatural Instructions: Tuning Language Models with (Almost) "
+    "No Human Labor (ACL)",
+    cite=CITE,
 )
