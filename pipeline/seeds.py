@@ -4,6 +4,7 @@ always have, so run directories made from them still resume."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 from pipeline.errors import InputError
@@ -13,7 +14,7 @@ from pipeline.formats.records import MAX_LINE_BYTES, read_records
 from pipeline.resources import data_file
 from pipeline.types import Example
 
-__all__ = ["MAX_LINE_BYTES", "check_path", "load_seeds", "read_records"]
+__all__ = ["MAX_LINE_BYTES", "check_path", "limit_and_sample", "load_seeds", "read_records"]
 
 
 def load_seeds(
@@ -32,6 +33,23 @@ def load_seeds(
         which = "the files are empty" if path.is_dir() else "the file is empty"
         raise InputError(path, None, f"no seed tasks ({which})", RECORD_FIX + ", one a line")
     return [item.example for item in items]
+
+
+def limit_and_sample(
+    items: list[Example], limit: int | None, sample: int | None, seed: int, where: str, noun: str
+) -> list[Example]:
+    """The first `limit` items, then a seeded `sample` of them in their original order (the
+    --limit / --sample of a method that maps over its input); `where` and `noun` name them in
+    the error for a sample larger than what there is."""
+    if limit is not None:
+        items = items[:limit]
+    if sample is not None:
+        if sample > len(items):
+            problem = f"--sample {sample} is more than the {len(items)} {noun} there"
+            raise InputError(where, None, problem, "lower --sample, or leave it out")
+        picked = random.Random(f"{seed}:sample").sample(range(len(items)), sample)
+        items = [items[i] for i in sorted(picked)]
+    return items
 
 
 def check_path(path: Path) -> None:

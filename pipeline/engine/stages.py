@@ -83,6 +83,14 @@ class Current(Protocol):
     judge: AsyncJudge
 
 
+async def results_so_far(done: list[StageResult], current: Current) -> list[StageResult]:
+    """The finished stages and, unless it is one of them, the one running now as judged so far
+    (what a recipe's `write` writes from)."""
+    if current.name in {r.name for r in done}:
+        return list(done)
+    return [*done, StageResult(current.name, *await current.judge.results())]
+
+
 def build_map_judge(method: Method, filters: list) -> Judge:
     return Judge(method, filters, None, NO_TARGET)
 

@@ -3,7 +3,6 @@ answer stage over the pool; the pool of the next round is built from what surviv
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +13,9 @@ from pipeline.engine.stages import (
     StageSpec,
     build_map_judge,
     combined_stats,
+    results_so_far,
     stage_drops,
 )
-from pipeline.errors import InputError
 from pipeline.methods.evol.filters import CopiedMarker, OnlyStopWords, SorryShort
 from pipeline.methods.evol.round import (
     Answer,
@@ -26,7 +25,7 @@ from pipeline.methods.evol.round import (
     next_pool,
     parse_weights,
 )
-from pipeline.seeds import load_seeds
+from pipeline.seeds import limit_and_sample, load_seeds
 from pipeline.store import RunDir
 from pipeline.types import Example, content_hash
 
@@ -38,16 +37,8 @@ def load_pool(config: RunConfig) -> list[Example]:
     o = config.options
     path = None if o.source is None else Path(o.source)
     pool = load_seeds(path, o.from_format, o.from_map)
-    if o.limit is not None:
-        pool = pool[: o.limit]
-    if o.sample is not None:
-        if o.sample > len(pool):
-            where = o.source or "the built-in seeds"
-            problem = f"--sample {o.sample} is more than the {len(pool)} instructions there"
-            raise InputError(where, None, problem, "lower --sample, or leave it out")
-        picked = random.Random(f"{config.seed}:sample").sample(range(len(pool)), o.sample)
-        pool = [pool[i] for i in sorted(picked)]
-    return pool
+    where = o.source or "the built-in seeds"
+    return limit_and_sample(pool, o.limit, o.sample, config.seed, where, "instructions")
 
 
 def stage_names(config: RunConfig) -> tuple[str, ...]:
@@ -103,9 +94,7 @@ class EvolRecipe:
         self, run_dir: RunDir, done: list[StageResult], current: Current, extra: dict[str, Any]
     ) -> dict[str, Any]:
         """kept.jsonl mixes the surviving evolutions of all rounds, round by round."""
-        results = list(done)
-        if current.name not in {r.name for r in done}:
-            results.append(StageResult(current.name, *await current.judge.results()))
+        results = await results_so_far(done, current)
         kept = [e for r in results if r.name.startswith("answer-") for e in r.kept]
         drops = stage_drops(results)
         fresh = {n for n in self.stages if n.startswith("evolve-")}
