@@ -37,8 +37,11 @@ CASES = [
     ("evol-instruct", {"rounds": 1}),
     ("evol-instruct", {"rounds": 3}),
     ("evol-instruct", {"rounds": 3, "equality_check": False}),
+    ("conversations", {"turns": "2-5"}),
+    ("conversations", {"turns": "3-7", "reanswer": True}),
+    ("conversations", {"turns": "2-5", "mode": "self-chat"}),
 ]
-QUICK = [CASES[1], CASES[4], CASES[7]]
+QUICK = [CASES[1], CASES[4], CASES[7], CASES[9]]
 
 
 def _actual(config: RunConfig) -> tuple[dict[str, Any], float]:
@@ -114,11 +117,14 @@ def main() -> None:
     ap.add_argument("--pilot", type=int, default=20)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--quick", action="store_true", help="one case per method")
+    ap.add_argument("--method", help="only this method's cases")
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
             for method, options in QUICK if args.quick else CASES:
+                if args.method and method != args.method:
+                    continue
                 detail = seed == args.seeds[0]
                 rows += bench(method, options, seed, args.pilot, Path(tmp), detail)
     _summary(rows)

@@ -25,6 +25,7 @@ FOLDERS = (
     "self_instruct",
     "unnatural",
     "evol",
+    "conversations",
 )
 
 

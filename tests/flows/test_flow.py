@@ -77,6 +77,28 @@ def test_unnatural_flow_runs_one_task_per_stage(prefect_api, tmp_path):
     assert {"core", "outputs", "reformulations"} <= asyncio.run(task_names())
 
 
+def test_conversations_flow_runs_one_task_per_turn_stage(prefect_api, tmp_path):
+    from prefect.client.orchestration import get_client
+
+    out = tmp_path / "c"
+    config = make_config(out=str(out), method="conversations", limit=10, turns="3", reanswer=True)
+    stats = asyncio.run(flow_for("conversations")("conversations", config.to_dict(), batch=5))
+    stages = {"answer-1", "user-2", "answer-2", "user-3", "answer-3"}
+    assert set(stats["stages"]) == stages and stats["stopped"] == "done"
+    assert (out / "sharegpt.json").exists()
+
+    async def task_names() -> set[str]:
+        async with get_client() as client:
+            for _ in range(100):
+                names = {r.name for r in await client.read_task_runs()}
+                if stages <= names:
+                    break
+                await asyncio.sleep(0.1)
+        return names
+
+    assert stages <= asyncio.run(task_names())
+
+
 def test_self_instruct_then_evol_flow_chains_the_two(prefect_api, tmp_path):
     from flows.chain import self_instruct_then_evol_flow
 
