@@ -15,6 +15,7 @@ import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pipeline import methods
 from pipeline.formats.registry import FORMATS
@@ -29,7 +30,9 @@ MARK = "# Written by instructgen"  # the front matter's first line: a card this 
 PLACEHOLDER = "unknown"  # a license the Hub accepts, saying none was chosen
 LOADABLE = (".json", ".jsonl", ".parquet")  # what the datasets library's builders read
 SIZES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
-         (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M"))  # fmt: skip
+         (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"),
+         (10**9, "100M<n<1B"), (10**10, "1B<n<10B"), (10**11, "10B<n<100B"),
+         (10**12, "100B<n<1T"))  # fmt: skip
 # Settings of where and how fast a run went: nothing a reader of the data needs.
 UNSHOWN = ("out", "api_key_env", "concurrency", "checkpoint_seconds", "judge", "timeout")
 _LICENSE = re.compile(r"^license:[ \t]*(\S[^\n]*)$", re.M)
@@ -60,8 +63,10 @@ def refresh_card(folder: Path) -> Path | None:
 def card_text(
     folder: Path, spec: MethodSpec | None, config: dict, stats: dict, license_: str
 ) -> str:
-    configs = data_configs(folder)
+    configs = data_configs(folder, spec)
     kept = int(stats.get("funnel", {}).get("kept", 0))
+    if spec is not None and spec.target is None:
+        config = {k: v for k, v in config.items() if k != "target"}  # a method with no target
     parts = [
         front_matter(configs, kept, license_, spec),
         _intro(folder, spec, stats, license_),
@@ -76,19 +81,24 @@ def card_text(
     return "\n".join(p for p in parts if p)
 
 
-def data_configs(folder: Path) -> dict[str, str]:
+def data_configs(folder: Path, spec: MethodSpec | None = None) -> dict[str, str]:
     """Config name -> file, for every export in the folder the datasets library can read:
-    `default` for alpaca.json, the format's name for the others."""
-    found = {}
-    for f in FORMATS.values():
-        if f.filename.endswith(LOADABLE) and (folder / f.filename).is_file():
-            found["default" if f.filename == ALPACA else f.name] = f.filename
+    `default` for the first of them the method writes itself (a conversations run's chat
+    file: alpaca.json holds only each conversation's first exchange), else for alpaca.json;
+    the format's name for the others."""
+    present = [
+        f for f in FORMATS.values()
+        if f.filename.endswith(LOADABLE) and (folder / f.filename).is_file()
+    ]  # fmt: skip
+    own = spec.outputs.files if spec is not None and spec.outputs is not None else ()
+    first = next((f.filename for name in own for f in present if f.filename == name), ALPACA)
+    found = {"default" if f.filename == first else f.name: f.filename for f in present}
     return dict(sorted(found.items(), key=lambda kv: kv[0] != "default"))
 
 
 def size_category(n: int) -> str:
     """The Hub's bucket for n rows."""
-    return next((label for bound, label in SIZES if n < bound), "n>10M")
+    return next((label for bound, label in SIZES if n < bound), "n>1T")
 
 
 def front_matter(configs: dict[str, str], n: int, license_: str, spec: MethodSpec | None) -> str:
@@ -152,7 +162,10 @@ def _settings(config: dict, merged: bool) -> str:
         return ""
     shown = {k: v for k, v in config.items() if k not in UNSHOWN and not (merged and k == "seed")}
     if shown.get("base_url"):  # run.json has it redacted already; a shard's copy might not
-        shown["base_url"] = redact_url(shown["base_url"])
+        # A card is meant to be published: no query string either (some proxies take a key
+        # there).
+        url = urlsplit(redact_url(shown["base_url"]) or "")
+        shown["base_url"] = urlunsplit(url._replace(query="", fragment=""))
     where = "the shards' run.json (they differ only in `seed`)" if merged else f"`{RUN_FILE}`"
     lines = ["## Config", "", f"From {where}; no key is ever recorded.", "", "```json"]
     return "\n".join([*lines, json.dumps(shown, indent=2, ensure_ascii=False), "```", ""])
@@ -168,6 +181,8 @@ def _funnel(stats: dict) -> str:
         f"{funnel.get('generated', 0):,} generated, {funnel.get('kept', 0):,} kept, "
         f"{funnel.get('dropped_total', 0):,} dropped.{stopped}"
     )
+    if funnel.get("cut_total"):  # parts removed from kept items: a conversation's failed turn
+        lines[-1] += f" {funnel['cut_total']:,} parts cut from kept examples (in removed.jsonl)."
     drops = [
         (n, name, reason)
         for name, reasons in (funnel.get("dropped") or {}).items()

@@ -35,7 +35,7 @@ def run(out, **settings) -> dict:
 @pytest.mark.parametrize(
     ("rows", "bucket"),
     [(0, "n<1K"), (999, "n<1K"), (1_000, "1K<n<10K"), (52_002, "10K<n<100K"),
-     (999_999, "100K<n<1M"), (10**7, "n>10M")],
+     (999_999, "100K<n<1M"), (10**7, "10M<n<100M"), (10**12, "n>1T")],
 )  # fmt: skip
 def test_size_categories_are_the_hubs_buckets(rows, bucket):
     assert size_category(rows) == bucket

@@ -63,15 +63,22 @@ def _default(value: Any, default: float) -> Any:
 
 
 def _from_messages(messages: Any) -> tuple[str | None, tuple[tuple[str, str], ...], str]:
-    """(system prompt, earlier turns, the last user message) of a chat request."""
+    """(system prompt, earlier turns, the last user message) of a chat request, refused unless
+    it is laid out as the chat templates of llama.cpp and vLLM require: an optional system
+    message first, then user and assistant turns alternating, from a user turn to a user turn."""
     if not isinstance(messages, list) or not messages:
         raise TypeError("messages must be a non-empty list")
-    system = next((m["content"] for m in messages if m.get("role") == "system"), None)
-    turns = [(m.get("role"), m.get("content")) for m in messages if m.get("role") != "system"]
-    if not turns or turns[-1][0] != "user":
-        raise ValueError("messages must end with a user message")
-    if not all(isinstance(t, str) for t in [*(c for _, c in turns), system or ""]):
+    pairs = [(m.get("role"), m.get("content")) for m in messages]
+    if not all(isinstance(c, str) for _, c in pairs):
         raise ValueError("message contents must be strings")
+    system = pairs[0][1] if pairs[0][0] == "system" else None
+    turns = pairs[1:] if system is not None else pairs
+    expected = [("user", "assistant")[i % 2] for i in range(len(turns))]
+    if [r for r, _ in turns] != expected or len(turns) % 2 == 0:
+        raise ValueError(
+            "messages must be an optional system message, then user and assistant turns "
+            "alternating, ending with a user turn"
+        )
     return system, tuple((str(r), str(c)) for r, c in turns[:-1]), turns[-1][1]
 
 

@@ -62,15 +62,31 @@ def test_each_export_loads_with_datasets_row_for_row(exported, hf_datasets, file
     assert instruction.startswith(kept[0]["instruction"]) and output == kept[0]["output"]
 
 
+def test_every_turn_of_a_conversation_loads(exported, hf_datasets):
+    out, kept = exported
+    rows = hf_datasets.load_dataset("json", data_files=str(out / "openai.jsonl"), split="train")
+    for row, example in zip(rows, kept, strict=True):
+        turns = example.get("messages") or [
+            {"role": "user", "content": row["messages"][0]["content"]},
+            {"role": "assistant", "content": example["output"]},
+        ]
+        assert row["messages"] == turns
+
+
 def test_the_run_directory_loads_by_its_cards_configs(exported, hf_datasets):
     out, kept = exported
     card = yaml.safe_load((out / CARD).read_text(encoding="utf-8").split("---")[1])
     listed = {c["config_name"]: c["data_files"][0]["path"] for c in card["configs"]}
-    assert listed == CONFIGS  # the export brought the card's configs up to date
+    chats = bool(kept[0].get("messages"))
+    # A conversations run's default is its chat file: alpaca.json has first exchanges only.
+    expected = {**CONFIGS, "default": "openai.jsonl", "alpaca": "alpaca.json"} if chats else CONFIGS
+    if chats:
+        del expected["openai"]
+    assert listed == expected  # the export brought the card's configs up to date
     default = hf_datasets.load_dataset(str(out), split="train")
-    assert default.column_names == ["instruction", "input", "output"]
-    assert default.num_rows == len(kept) and default[0]["output"] == kept[0]["output"]
-    for name in CONFIGS:
+    columns = ["messages"] if chats else ["instruction", "input", "output"]
+    assert default.column_names == columns and default.num_rows == len(kept)
+    for name in listed:
         assert hf_datasets.load_dataset(str(out), name, split="train").num_rows == len(kept)
 
 

@@ -108,6 +108,9 @@ def test_request_from_body(api, body, slot, expected):
     assert request_from_body(api, body, slot) == expected
 
 
+U, A, S = ({"role": r, "content": "x"} for r in ("user", "assistant", "system"))
+
+
 @pytest.mark.parametrize(
     "path, body, fragment",
     [
@@ -116,6 +119,10 @@ def test_request_from_body(api, body, slot, expected):
         ("/v1/chat/completions", {"messages": []}, "non-empty list"),
         ("/v1/chat/completions", {"messages": [{"role": "system", "content": "s"}]}, "user"),
         ("/v1/chat/completions", {"messages": [{"role": "user", "content": 3}]}, "strings"),
+        ("/v1/chat/completions", {"messages": [U, A]}, "ending with a user turn"),
+        ("/v1/chat/completions", {"messages": [U, U]}, "alternating"),
+        ("/v1/chat/completions", {"messages": [A, U]}, "alternating"),
+        ("/v1/chat/completions", {"messages": [U, A, S, U]}, "alternating"),
         ("/v1/completions", {"prompt": 5}, "prompt must be"),
         ("/v1/completions", {"prompt": []}, "prompt must be"),
         ("/v1/completions", {"prompt": "p", "max_tokens": "many"}, "bad request body"),

@@ -50,7 +50,8 @@ SPEC = MethodSpec(
     out="data/conversations",
     gate=GATE,
     merge=Merge(),
-    outputs=Outputs((SHAREGPT, OPENAI), write_chats),
+    # The first is the dataset card's default config: every turn, as chat templates take it.
+    outputs=Outputs((OPENAI, SHAREGPT), write_chats),
     report=REPORT,
     example={"limit": 12, "turns": "2-3"},
     description="Each example of the input opens a conversation. In the simulate mode a user "
