@@ -18,10 +18,11 @@ _REFUSAL = re.compile(r"\bsorry\b|\bas an ai\b", re.I)
 # A line that opens another speaker's turn inside this one.
 _USER_LABEL = re.compile(r"^\s*(?:\[\|Human\|\]|(?:User|Human)\s*:)", re.I | re.M)
 _AI_LABEL = re.compile(r"^\s*(?:\[\|AI\|\]|(?:Assistant|AI)\s*:)", re.I | re.M)
-# How an assistant, not a person asking, starts a message.
+# How an assistant, and never a person asking, starts a message ("Here is my draft..." and
+# "Of course, but..." are a person's too).
 _ANSWER_OPENER = re.compile(
-    r"^\W*(?:sure[,!.]|certainly[,!.]|of course[,!.]|absolutely[,!.]|great question"
-    r"|here (?:is|are) |here's |i'd be happy to|i would be happy to|as an ai\b)",
+    r"^\W*(?:sure[!.]|certainly[,!.]|great question|i'd be happy to|i would be happy to"
+    r"|i'm happy to help|as an ai\b)",
     re.I,
 )
 

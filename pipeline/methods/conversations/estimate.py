@@ -107,11 +107,14 @@ def simulate(ctx: Context) -> tuple[dict[str, list[StageNumbers]], str]:
 
 def self_chat(ctx: Context) -> tuple[dict[str, list[StageNumbers]], str]:
     c, recipe = ctx.config, ctx.recipe
-    kept, chat = recipe.openings.kept, ctx.obs("chat")
-    method = recipe.stage(0, []).method
+    chat, method = ctx.obs("chat"), recipe.stage(0, []).method
+    kept = method.openings  # those already complete (one turn, their own answer) send nothing
     prompt = _mean([ctx.request_tokens(method.plan(i)) for i in range(min(len(kept), 2000))])
     turns = _mean([e.meta["planned"] for e in kept])
-    prior = turns * (USER_TOKENS[0] + ANSWER_TOKENS[0])
+    # What a transcript writes: the first answer unless given, then each later exchange.
+    exchange = USER_TOKENS[0] + ANSWER_TOKENS[0]
+    prior = _mean([(e.meta["planned"] - 1) * exchange + (e.meta["reached"] == 0) * ANSWER_TOKENS[0]
+                   for e in kept])  # fmt: skip
     samples = per_prompt(chat.completion_per_request, chat)
     # Wider than an answer's prior: one model writing both sides may write anything from a few
     # lines a turn to full answers (the stub's transcripts are 1/10 of this median).

@@ -13,6 +13,7 @@ from pathlib import Path
 from pipeline.config import RunConfig
 from pipeline.filters.rouge.index import RougeIndex
 from pipeline.formats.chat import user_text
+from pipeline.methods.conversations.checks import check_answer
 from pipeline.seeds import limit_and_sample, load_seeds
 from pipeline.types import Drop, Example, Turn
 
@@ -72,20 +73,29 @@ class Openings:
     near-duplicates (a Drop each, with the kept opening it is too close to)."""
 
     kept: list[Example]
-    drops: list[Drop]
+    drops: list[Drop]  # in no particular order (each carries its position)
     read: int  # examples that opened (or would have opened) a conversation
     skipped: int  # later turns of chat files, set aside
 
 
-def gate_openings(config: RunConfig) -> Openings:
-    sources, skipped = read_source(config)
-    starts = [opening(config, s, p) for p, s in enumerate(sources)]
+def gate_openings(config: RunConfig, sources: list[Example], skipped: int) -> Openings:
+    """The openings that go on, in order: a given first answer must pass the answer checks
+    (a source's refusal is no better than a model's: --reanswer answers it instead), then the
+    opening must pass the gate."""
+    starts, drops = [], []
+    for position, source in enumerate(sources):
+        start = opening(config, source, position)
+        failure = check_answer(start.output) if start.meta["reached"] == 1 else None
+        if failure is None:
+            starts.append(start)
+        else:
+            drops.append(Drop(*failure, start, meta={"first_answer": "source"}))
     gate = RougeIndex(threshold=config.options.rouge_threshold)
-    kept, drops = [], []
+    kept = []
     for start, decision in zip(starts, gate.gate([s.instruction for s in starts]), strict=True):
         if decision.kept:
             kept.append(start)
         else:
             text, score = decision.most_similar[0]
             drops.append(Drop("rouge", "too_similar", f"{score:.6f} vs {text!r}", start))
-    return Openings(kept, drops, len(starts), skipped)
+    return Openings(kept, drops, len(sources), skipped)

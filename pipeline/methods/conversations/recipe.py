@@ -8,6 +8,7 @@ turn's reason. Conversations still waiting for a stage are in neither list yet."
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,11 @@ from pipeline.engine.stages import (
 from pipeline.formats.openai_chat import write_openai
 from pipeline.formats.sharegpt import write_sharegpt
 from pipeline.methods.conversations.checks import turn_filters
-from pipeline.methods.conversations.openings import Openings, gate_openings
+from pipeline.methods.conversations.openings import Openings, gate_openings, read_source
 from pipeline.methods.conversations.outcome import Outcome
-from pipeline.methods.conversations.selfchat import SelfChat, self_chat_template
+from pipeline.methods.conversations.selfchat import RAW, SelfChat, self_chat_template
 from pipeline.methods.conversations.stats import conversation_stats
-from pipeline.methods.conversations.turns import AssistantTurn, UserTurn, user_template
+from pipeline.methods.conversations.turns import NAME, AssistantTurn, UserTurn, user_template
 from pipeline.store import RunDir
 from pipeline.types import Drop, Example, content_hash
 
@@ -59,17 +60,21 @@ def _position(item: Example | Drop) -> int:
 class ConversationsRecipe:
     def __init__(self, config: RunConfig):
         self.config = config
-        self.openings: Openings = gate_openings(config)
+        # Read now (bad input fails before anything is written); gated when first needed, so
+        # a finished run's re-run, which never asks, does not pay the gate's CPU again.
+        self.sources, self.skipped = read_source(config)
         self.user = user_template()
         self.self_chat = self_chat_template()
         self.stages = stage_names(config)
 
+    @cached_property
+    def openings(self) -> Openings:
+        return gate_openings(self.config, self.sources, self.skipped)
+
     def fingerprint_parts(self) -> dict[str, str]:
-        starts = [e.to_dict() for e in self.openings.kept] + [
-            d.example.to_dict() for d in self.openings.drops if d.example is not None
-        ]
+        sources = [e.to_dict() for e in self.sources]
         prompts = [self.user.digest, self.self_chat.digest]
-        return {"pool": content_hash(starts), "prompt": content_hash(prompts)}
+        return {"pool": content_hash(sources), "prompt": content_hash(prompts)}
 
     # --- the stages ---------------------------------------------------------------------------
 
@@ -102,7 +107,7 @@ class ConversationsRecipe:
     def items(self, stage: str, by_name: dict[str, StageResult]) -> list[Example]:
         """What stage `stage` maps over, slot by slot."""
         if stage == "chat":
-            return self.openings.kept
+            return [o for o in self.openings.kept if SelfChat.needs_request(o)]
         kind, turn = stage.split("-")[0], int(stage.split("-")[1])
         return self.asked_at(turn, by_name) if kind == "user" else self.answered_at(turn, by_name)
 
@@ -134,8 +139,11 @@ class ConversationsRecipe:
         """Every opening's fate settled so far, in opening order (gated ones included)."""
         done = {r.name: r for r in results}
         by_name = {r.name: _by_position(r, self.items(r.name, done)) for r in results}
-        settled = [Outcome(_position(d), None, _tagged(d, "open", 0, "dropped"))
-                   for d in self.openings.drops]  # fmt: skip
+        # Dropped before any request: turn 0 is the gate, turn 1 a given first answer.
+        settled = [
+            Outcome(_position(d), None, _tagged(d, "open", int(d.filter != "rouge"), "dropped"))
+            for d in self.openings.drops
+        ]
         settle = self._settle_chat if self.stages == ("chat",) else self._settle_turns
         for opening in self.openings.kept:
             outcome = settle(opening, by_name)
@@ -164,16 +172,24 @@ class ConversationsRecipe:
         return Outcome(opening.meta["position"], _finished(conv, "planned"), None)
 
     def _settle_chat(self, opening: Example, by_name: dict[str, dict]) -> Outcome | None:
-        item = by_name.get("chat", {}).get(opening.meta["position"])
+        position = opening.meta["position"]
+        if not SelfChat.needs_request(opening):
+            return Outcome(position, _finished(opening, "planned"), None)
+        item = by_name.get("chat", {}).get(position)
         if item is None:
             return None
-        conv, cut = item
-        if cut is None:
-            return Outcome(opening.meta["position"], conv, None)
-        conv = conv or opening  # nothing parsed (an empty response): the opening alone
-        turn = conv.meta["reached"] + 1
-        failed = Drop(cut.filter, cut.reason, cut.detail, conv, cut.raw)
-        return self._cut(conv, failed, "chat", turn)
+        if isinstance(item, Drop):  # nothing to parse (no choices): the opening alone is left
+            failed = Drop(item.filter, item.reason, item.detail, opening, item.raw, item.meta)
+            return self._cut(opening, failed, "chat", opening.meta["reached"] + 1)
+        if "cut" not in item.meta:
+            return Outcome(position, item, None)
+        meta = {k: v for k, v in item.meta.items() if k != RAW}
+        conv = Example(
+            item.instruction, item.input, item.output, item.id, NAME, meta, item.messages
+        )
+        cut = item.meta["cut"]
+        failed = Drop(cut["filter"], cut["reason"], cut["detail"], conv, item.meta[RAW])
+        return self._cut(conv, failed, "chat", conv.meta["reached"] + 1)
 
     def _cut(self, conv: Example, failed: Drop, stage: str, turn: int) -> Outcome:
         """A failed turn ends the conversation: kept with the turns before it, if enough."""
@@ -218,9 +234,8 @@ class ConversationsRecipe:
         }
 
 
-def _by_position(result: StageResult, items: list[Example]) -> dict[int, Any]:
-    """A stage's outcome per conversation: an Example or a Drop; the chat stage's is a pair
-    (the conversation as parsed or None, the cut's Drop or None)."""
+def _by_position(result: StageResult, items: list[Example]) -> dict[int, Example | Drop]:
+    """A stage's outcome per conversation: the conversation as it left the stage, or a Drop."""
 
     def position(item: Example | Drop) -> int:
         example = item if isinstance(item, Example) else item.example
@@ -228,13 +243,7 @@ def _by_position(result: StageResult, items: list[Example]) -> dict[int, Any]:
             return example.meta["position"]
         return items[item.meta["slot"]].meta["position"]  # nothing parsed: the judge's slot
 
-    if result.name != "chat":
-        return {position(x): x for x in [*result.kept, *result.drops]}
-    pairs: dict[int, Any] = {position(e): (e, None) for e in result.kept}
-    for d in result.drops:
-        p = d.meta["position"] if "position" in d.meta else position(d)
-        pairs[p] = (pairs.get(p, (None, None))[0], d)
-    return pairs
+    return {position(x): x for x in [*result.kept, *result.drops]}
 
 
 def _finished(conv: Example, ended: str, **meta: Any) -> Example:

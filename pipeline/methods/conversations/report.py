@@ -139,8 +139,10 @@ def _openings(b: dict[str, Any]) -> str:
     skipped = stat(o.get("later_turns_skipped"), f"{key}.later_turns_skipped")
     gated = stat(o.get("gated"), f"{key}.gated")
     answered = stat(o.get("with_answer"), f"{key}.with_answer")
+    failed = stat(o.get("first_answer_failed", 0), f"{key}.first_answer_failed")
     text = (
         f"{read} openings read from --from ({skipped} later turns of chat files set aside); "
+        f"{failed} dropped because their own first answer failed the answer checks; "
         f"{gated} gated as near-duplicates of an opening before them (ROUGE-L, before any "
         f"request); {answered} with their own first answer, the rest answered by the assistant."
     )

@@ -15,6 +15,7 @@ from pipeline.prompts import PromptTemplate, load_template
 from pipeline.types import Choice, Drop, Example, Request
 
 HUMAN, AI = "[|Human|]", "[|AI|]"
+RAW = "transcript"  # the meta key a cut transcript's text travels in, never kept
 ROLE_OF = {HUMAN: "user", AI: "assistant"}
 MARKER_OF = {"user": HUMAN, "assistant": AI}
 _MARKERS = re.compile(r"\[\|(?:Human|AI)\|\]")
@@ -64,15 +65,26 @@ class SelfChat:
     def requests(self) -> int:
         return len(self.openings)
 
+    @staticmethod
+    def needs_request(opening: Example) -> bool:
+        """An opening with its own answer planned at one turn is already complete."""
+        return opening.meta["reached"] < opening.meta["planned"]
+
     def prompt(self, slot: int) -> str:
         opening = self.openings[slot]
         answered = opening.meta["reached"] == 1
         continued = " and the assistant's first answer" if answered else ""
         turns = opening.meta["planned"]
+        system = self.config.options.system
+        # The system prompt the conversation will be trained with is the assistant's brief.
+        note = f' The assistant has been given this instruction: "{system}"' if system else ""
         # The prompt ends at the marker the model writes next, so the completion starts there.
         tail = HUMAN if answered else AI
         return self.template.render(
-            continued=continued, turns=turns, transcript=f"{shown(opening)}\n{tail}"
+            continued=continued,
+            turns=turns,
+            system_note=note,
+            transcript=f"{shown(opening)}\n{tail}",
         )
 
     def plan(self, slot: int) -> Request:
@@ -93,7 +105,10 @@ class SelfChat:
         opening = self.openings[slot]
         answered = opening.meta["reached"] == 1
         tail = HUMAN if answered else AI
-        turns, failure = split_turns(f"{tail} {choice.text}", "user" if answered else "assistant")
+        # Chat models often write the marker the prompt ended with once more: the same turn.
+        text = choice.text.lstrip()
+        text = text[len(tail) :] if text.startswith(tail) else text
+        turns, failure = split_turns(f"{tail} {text}", "user" if answered else "assistant")
         if failure is None and choice.finish_reason == "length" and turns:
             turns, failure = turns[:-1], ("turn", "truncated", "transcript cut at max_tokens")
         conv, planned = opening, opening.meta["planned"]
@@ -120,16 +135,14 @@ class SelfChat:
 
 
 def _ended(conv: Example, failure: Failure | None, raw: str) -> list[Example | Drop]:
-    """The conversation up to its last answer (a user turn left unanswered is not kept) and,
-    when it was cut, a Drop holding the whole transcript and why."""
+    """The conversation up to its last answer (a user turn left unanswered is not kept), one
+    item per transcript: a cut one carries why in meta["cut"] and the transcript in
+    meta[RAW], which the recipe moves to the cut's record in removed.jsonl."""
     messages, meta = conv.messages, dict(conv.meta)
     if messages[-1]["role"] == "user" and meta["reached"] >= 1:
         messages = messages[:-1]
     meta["ended"] = "planned" if failure is None else "cut"
     if failure is not None:
         meta["cut"] = {"filter": failure[0], "reason": failure[1], "detail": failure[2]}
-    kept = Example(conv.instruction, conv.input, conv.output, conv.id, NAME, meta, messages)
-    if failure is None:
-        return [kept]
-    where = {"position": meta["position"], "turn": meta["reached"] + 1}
-    return [kept, Drop(failure[0], failure[1], failure[2], None, raw, where)]
+        meta[RAW] = raw
+    return [Example(conv.instruction, conv.input, conv.output, conv.id, NAME, meta, messages)]

@@ -62,7 +62,8 @@ def conversation_stats(
         "openings": {
             "read": o.read,
             "later_turns_skipped": o.skipped,
-            "gated": len(o.drops),
+            "gated": sum(d.filter == "rouge" for d in o.drops),
+            "first_answer_failed": sum(d.filter != "rouge" for d in o.drops),
             "with_answer": sum(e.meta["first_answer"] == "source" for e in o.kept),
         },
         "settled": len(outcomes),

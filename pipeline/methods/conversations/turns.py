@@ -8,6 +8,7 @@ requests and finds their answers in the cache."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pipeline.config import RunConfig
@@ -18,6 +19,7 @@ NAME = "conversations"
 # What the simulator writes, alone, when the human has nothing more to say.
 END_MARKER = "[END OF CONVERSATION]"
 SPEAKERS = {"user": "User", "assistant": "Assistant"}
+_USER_HEAD = re.compile(r"(?:User|Human)\s*:\s*", re.I)
 
 
 def user_template() -> PromptTemplate:
@@ -72,7 +74,7 @@ class UserTurn:
 
     def parse(self, slot: int, choice: Choice) -> list[Example | Drop]:
         conv = self.conversations[slot]
-        text = _unlabelled(choice.text.strip(), "User")
+        text = _unlabelled(choice.text.strip())
         if END_MARKER.lower() in text.lower():
             return [_ended(conv, self.turn)]
         asked = with_turn(conv, "user", text)
@@ -86,10 +88,11 @@ def _ended(conv: Example, turn: int) -> Example:
     return Example(conv.instruction, conv.input, conv.output, conv.id, NAME, meta, conv.messages)
 
 
-def _unlabelled(text: str, speaker: str) -> str:
-    """The message without a leading 'User:' a model often writes although asked not to."""
-    head = f"{speaker}:"
-    return text[len(head) :].strip() if text[: len(head)].lower() == head.lower() else text
+def _unlabelled(text: str) -> str:
+    """The message without a leading 'User:' or 'Human:' a model often writes although asked
+    not to."""
+    m = _USER_HEAD.match(text)
+    return text[m.end() :].strip() if m else text
 
 
 @dataclass

@@ -14,16 +14,28 @@ from pipeline.backends.openai.backend import _messages
 from pipeline.errors import ConfigError
 from pipeline.estimate.cost import estimate
 from pipeline.formats import read_examples, write_examples
-from pipeline.methods import make_config
+from pipeline.methods import make_config, stub_model
 from pipeline.methods.conversations import checks
 from pipeline.methods.conversations.openings import is_later_turn
 from pipeline.methods.conversations.options import parse_turns
-from pipeline.methods.conversations.selfchat import split_turns
+from pipeline.methods.conversations.selfchat import SelfChat, self_chat_template, split_turns
 from pipeline.methods.conversations.stub import ENV
 from pipeline.methods.conversations.turns import AssistantTurn
 from pipeline.seeds import load_seeds
-from pipeline.types import Example, Request
+from pipeline.types import Choice, Example, Request
 from tests.helpers import run
+
+
+class Recording:
+    """The stub model, keeping every request it is sent."""
+
+    def __init__(self, seen: list[Request]):
+        self.seen, self.stub = seen, stub_model()
+
+    async def complete(self, request: Request):
+        self.seen.append(request)
+        return await self.stub.complete(request)
+
 
 M = "conversations"
 
@@ -66,6 +78,10 @@ def test_self_chat_transcripts_parse_strictly(text, first, roles, failure):
         ("assistant", "Paris.\n\nUser: and Rome?", [], ("role_leak", "assistant_wrote_user_turn")),
         ("assistant", "Paris.\n[|Human|] Rome?", [], ("role_leak", "assistant_wrote_user_turn")),
         ("user", "Sure! Here is the answer: 42.", [], ("role_leak", "user_answered")),
+        ("user", "Certainly, the capital is Paris.", [], ("role_leak", "user_answered")),
+        ("user", "Here is my draft, can you check it?", [], None),
+        ("user", "Here's the code I have: why does it fail?", [], None),
+        ("user", "Of course, but what about Rome?", [], None),
         ("user", "What about Rome?\nAssistant: Rome is...", [], ("role_leak", "user_answered")),
         ("user", "Why?\nUser: and then?", [], ("role_leak", "user_wrote_exchange")),
         ("user", "What is the capital of France?", ["what is the capital of france"],
@@ -94,7 +110,6 @@ def test_turns_read_as_a_range(spec, expected):
         {"turns": "0"},
         {"turns": "two"},
         {"turns": "2-30"},
-        {"turns": "2-3", "min_turns": 4},
         {"mode": "both"},
         {"rouge_threshold": 1.5},
     ],
@@ -155,12 +170,61 @@ def test_repeated_questions_are_caught(tmp_path, monkeypatch):
     assert not kept and stats["funnel"]["dropped"] == {"repeat": {"repeated_question": 10}}
 
 
-def test_system_prompt_comes_first_and_is_sent_with_every_answer(tmp_path):
+@pytest.mark.parametrize("mode", ["simulate", "self-chat"])
+def test_system_prompt_comes_first_and_is_sent_with_every_answer(mode, tmp_path):
     system = "You are a patient tutor."
-    _, kept, _ = conversation_run(tmp_path, limit=8, turns="2", system=system)
+    seen: list[Request] = []
+    backend = Recording(seen)
+    options = dict(mode=mode, limit=8, turns="2", reanswer=True, system=system)
+    stats = run(tmp_path, backend=backend, method=M, judge="inline", **options)
+    kept = [json.loads(line) for line in (tmp_path / "kept.jsonl").open()]
     assert kept and all(c["messages"][0] == {"role": "system", "content": system} for c in kept)
     sharegpt = json.loads((tmp_path / "sharegpt.json").read_text())
     assert sharegpt[0]["conversations"][0] == {"from": "system", "value": system}
+    answers = [r for r in seen if ":answer:" in r.slot or ":chat:" in r.slot]
+    assert len(answers) == stats["requests"]["total"] - sum(":user:" in r.slot for r in seen)
+    for r in answers:  # simulate: the system message; self-chat: the assistant's brief
+        assert r.system == system if mode == "simulate" else system in r.prompts[0]
+
+
+def test_self_chat_asks_nothing_of_a_conversation_already_complete(tmp_path):
+    stats, kept, _ = conversation_run(tmp_path, mode="self-chat", limit=10, turns="1", min_turns=1)
+    assert stats["requests"]["total"] == 0 and len(kept) == 10
+    assert all(c["meta"]["ended"] == "planned" and user_turns(c) == 1 for c in kept)
+
+
+@pytest.mark.parametrize(
+    "text, reached",
+    [
+        ("[|AI|] Paris.\n[|Human|] And Rome?\n[|AI|] Rome.", 2),  # the prompt's marker again
+        ("Paris.\n[|Human|] And Rome?\n[|AI|] Rome.", 2),
+        ("Paris.\n[|AI|] More.\n[|Human|] And Rome?", 1),  # a speaker twice: cut after one
+    ],
+)
+def test_self_chat_reads_what_chat_models_write(text, reached, tmp_path):
+    config = make_config(M, out=str(tmp_path), mode="self-chat", reanswer=True, turns="2")
+    opening = Example(
+        "Capital of France?",
+        messages=({"role": "user", "content": "Capital of France?"},),
+        meta={"position": 0, "planned": 2, "reached": 0},
+    )
+    [conv] = SelfChat([opening], config, self_chat_template()).parse(0, Choice(text))
+    assert conv.meta["reached"] == reached
+    assert [m["role"] for m in conv.messages] == ["user", "assistant"] * reached
+
+
+def test_a_source_answer_that_fails_the_checks_drops_its_opening(tmp_path):
+    source = tmp_path / "refusals.jsonl"
+    rows = [
+        {"instruction": "Write a poem about the sea.", "output": "I'm sorry, I cannot do that."},
+        {"instruction": "Name a prime number.", "output": "Seven is a prime number."},
+    ]
+    source.write_text("\n".join(json.dumps(r) for r in rows))
+    stats, _, removed = conversation_run(tmp_path / "a", source=str(source), turns="1")
+    assert stats["conversations"]["openings"]["first_answer_failed"] == 1
+    assert removed[0]["reason"] == "sorry_or_as_an_ai" and removed[0]["meta"]["turn"] == 1
+    stats, _, _ = conversation_run(tmp_path / "b", source=str(source), turns="1", reanswer=True)
+    assert stats["conversations"]["openings"]["first_answer_failed"] == 0
 
 
 def test_an_example_with_an_output_keeps_it_unless_reanswer(tmp_path):
@@ -189,7 +253,8 @@ def test_chat_files_open_with_their_first_exchange_only(tmp_path):
     source.write_text(json.dumps(rows))
     stats, kept, _ = conversation_run(tmp_path / "run", turns="2", min_turns=1, source=str(source))
     assert stats["conversations"]["openings"] == {
-        "read": 5, "later_turns_skipped": 5, "gated": 0, "with_answer": 5,
+        "read": 5, "later_turns_skipped": 5, "gated": 0, "first_answer_failed": 0,
+        "with_answer": 5,
     }  # fmt: skip
     assert [c["meta"]["source_id"] for c in kept] == [f"c{i}_0" for i in range(5)][: len(kept)]
 
