@@ -34,6 +34,7 @@ _USER_HEAD = "You are role-playing the human side of a chat with an AI assistant
 _SELF_HEAD = "Write a realistic chat between a curious human and a helpful AI assistant."
 _SO_FAR = re.compile(r"Conversation so far:\n(.*?)\n\nWrite the message", re.S)
 _SPEAKER = re.compile(r"\n\n(?=User: |Assistant: )")
+_TRANSCRIPT = re.compile(r"^\[\|Human\|\] ", re.M)  # the transcript's first line
 _TURNS = re.compile(r"In total the chat has (\d+) messages from the human")
 _FOLLOW_UPS = (
     "Could you explain the part about {t} in more detail?",
@@ -138,7 +139,8 @@ def self_chat(ask: Ask) -> str:
     """A transcript continuing the prompt's last marker, to the planned number of turns."""
     r, rate = ask.rng, rates()
     planned = int(_TURNS.search(ask.prompt)[1])  # type: ignore[index]
-    body = ask.prompt.rpartition("\n\n")[2]
+    start = _TRANSCRIPT.search(ask.prompt)
+    body = ask.prompt[start.start() :] if start else ask.prompt
     opening = body.partition(HUMAN)[2].partition(AI)[0].strip() or body
     answered = body.rstrip().endswith(HUMAN)
     turns, user_turns = [], 1
