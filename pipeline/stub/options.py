@@ -1,4 +1,5 @@
-"""The stub server's options (latency, faults, limits, key, model) and the counters it keeps."""
+"""The stub server's options (latency, faults, limits, key, model, batches) and the counters it
+keeps."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from typing import Any
 from pipeline.errors import ConfigError
 from pipeline.stub.faults import FaultPlan, Limits
 
-RATES = ("error_rate", "rate_limit_rate", "malformed_rate", "duplicate_rate", "truncated_rate")
+RATES = (
+    "error_rate",
+    "rate_limit_rate",
+    "malformed_rate",
+    "duplicate_rate",
+    "truncated_rate",
+    "batch_error_rate",
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,17 @@ class ServerOptions:
     # Chat requests are refused as OpenAI's reasoning models refuse them (wire.py)
     reasoning: bool = False
     echo_key: bool = False  # error messages repeat the bearer token (a careless provider)
+    # Answers depend on the body alone, not on the slot header: as a real model answers, and
+    # the same online and in a batch line (which carries no header).
+    ignore_slot: bool = False
+    # The Files and Batch APIs (pipeline/stub/batches.py); False: their routes answer 404, as
+    # vLLM, Ollama and llama.cpp do
+    batches: bool = True
+    batch_seconds: float = 0.0  # a batch's processing time; 0: done at the first look after
+    batch_error_rate: float = 0.0  # share of batch lines answered 500, in the error file
+    batch_expire_after: float | None = None  # seconds until an unfinished batch expires (24h)
+    # The next N batches fail validation, as with OpenAI's enqueued token limit
+    batch_validation_failures: int = 0
 
     def __post_init__(self) -> None:
         for name in RATES:
@@ -51,6 +70,12 @@ class ServerOptions:
         if any(v is not None and v <= 0 for v in (self.rpm, self.tpm)) or self.limit_window <= 0:
             raise ConfigError("--rpm, --tpm and --limit-window must be positive")
         FaultPlan(self.faults)  # a bad plan is refused when the options are built
+        if self.batch_seconds < 0 or self.batch_validation_failures < 0:
+            raise ConfigError(
+                "--batch-seconds and --batch-validation-failures must not be negative"
+            )
+        if self.batch_expire_after is not None and self.batch_expire_after <= 0:
+            raise ConfigError("--batch-expire-after must be positive; leave it out for 24 hours")
 
     @property
     def retry_after_or_none(self) -> float | None:
@@ -68,7 +93,10 @@ class ServerStats:
     """What the server saw; a cache key is the sha256 of the canonical body plus the slot.
     `answered` counts answers sent; `abandoned` requests whose client left before theirs;
     `stored` answers kept for `store: true`; `list_requests` calls listing them (which are
-    not counted in `requests`, so recovering answers leaves the request counts alone)."""
+    not counted in `requests`, so recovering answers leaves the request counts alone).
+    Calls to the Files and Batch APIs are not counted in `requests` either: `files_uploaded`
+    and `batches_created` count those created, `batch_answered` the lines answered (200) per
+    batch id."""
 
     requests: int = 0
     served: Counter[str] = field(default_factory=Counter)
@@ -81,6 +109,9 @@ class ServerStats:
     clients: set[str] = field(default_factory=set)
     stored: int = 0
     list_requests: int = 0
+    files_uploaded: int = 0
+    batches_created: int = 0
+    batch_answered: Counter[str] = field(default_factory=Counter)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON served at GET /stats."""
@@ -98,4 +129,7 @@ class ServerStats:
             "answered_slots": sorted(self.answered_slots),
             "stored": self.stored,
             "list_requests": self.list_requests,
+            "files_uploaded": self.files_uploaded,
+            "batches_created": self.batches_created,
+            "batch_answered": dict(self.batch_answered),
         }

@@ -6,7 +6,8 @@ random faults (429 with Retry-After, 500, 503) from a seeded RNG, scripted fault
 it stops working for a client that has gone: an answer whose client disconnected during its
 latency is neither sent nor counted as answered (it is counted as abandoned). Chat answers
 asked for with `"store": true` are kept and listed as OpenAI's stored completions
-(pipeline/stub/store.py), so a client can find an answer it paid for but lost."""
+(pipeline/stub/store.py), so a client can find an answer it paid for but lost. OpenAI's Files
+and Batch APIs are served under /v1/files and /v1/batches (pipeline/stub/batches.py)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from typing import Any
 import uvicorn
 
 from pipeline.errors import ConfigError
+from pipeline.stub.batches import PATHS as BATCH_PATHS
+from pipeline.stub.batches import BatchApi
 from pipeline.stub.faults import (
     ClientGone,
     FaultPlan,
@@ -82,6 +85,7 @@ class StubApp:
         self._faults = random.Random(self.options.seed)
         self._plan = FaultPlan(self.options.faults)
         self._limits = self.options.limits()
+        self.batches = BatchApi(self.options, self.answer, self.stats, self._check_model)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":  # uvicorn runs with lifespan off; nothing else is served
@@ -111,6 +115,9 @@ class StubApp:
             return self.stats.to_dict()
         if path == CHAT_PATH and method == "GET":
             return self._list(scope)
+        if self.options.batches and path.startswith(BATCH_PATHS):
+            self._check_key(scope)
+            return self.batches.route(scope, path, body)
         self.stats.requests += 1
         if scope.get("client"):
             self.stats.clients.add(str(scope["client"]))
@@ -132,6 +139,7 @@ class StubApp:
         if not isinstance(body, dict):
             raise HTTPError(400, "body must be a JSON object")
         slot = dict(scope["headers"]).get(SLOT_HEADER, b"").decode("latin-1")
+        slot = "" if self.options.ignore_slot else slot
         key = content_hash({"body": body, "slot": slot})
         self.stats.seen[key] += 1
         self._check_key(scope)
