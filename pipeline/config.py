@@ -69,6 +69,11 @@ class RunConfig:
     tpm: float | None = _runtime()
     # OpenAI's stored completions: an answer paid for but lost to a kill is fetched, not re-paid.
     store: bool = _runtime(False)
+    # The provider's Batch API (pipeline/backends/batch/): the same requests, answered later,
+    # for less; how long between looks at a batch; where a failed line goes next.
+    batch: bool = _runtime(False)
+    poll_seconds: float = _runtime(30.0)
+    batch_fallback: str = _runtime("none")
 
     def __post_init__(self) -> None:
         if not isinstance(self.options, MethodOptions):
@@ -149,6 +154,16 @@ class RunConfig:
             (
                 not self.store or (self.backend == "openai" and self.api == "chat"),
                 "--store needs --backend openai --api chat: only chat completions are stored",
+            ),
+            (
+                not self.batch or self.backend == "openai",
+                "--batch needs --backend openai: a provider with the Batch API (for tests, "
+                "`instructgen stub-server` serves one)",
+            ),
+            (self.poll_seconds > 0, f"--poll-seconds must be positive, got {self.poll_seconds}"),
+            (
+                self.batch_fallback in ("none", "online"),
+                f"--batch-fallback must be none or online, got {self.batch_fallback!r}",
             ),
             rate("stub_malformed_rate"),
             rate("stub_duplicate_rate"),

@@ -15,6 +15,8 @@ from pipeline.config import RunConfig
 from pipeline.errors import InputError
 
 PRICES_AS_OF = "2025-08"
+# What OpenAI's Batch API charges of the synchronous price, for every model of the table.
+BATCH_SHARE = 0.5
 OPENAI_PRICES: dict[str, tuple[float, float]] = {
     "gpt-5": (1.25, 10.00),
     "gpt-5-mini": (0.25, 2.00),
@@ -74,6 +76,9 @@ def price_for(config: RunConfig, model: str | None = None) -> Price:
     known = OPENAI_PRICES.get(model) or OPENAI_PRICES.get(_base_model(model))
     if known is None:
         return Price(0.0, 0.0, f"unknown model {model!r}: pass --price-in/--price-out")
+    if config.batch:
+        cut = (known[0] * BATCH_SHARE, known[1] * BATCH_SHARE)
+        return Price(*cut, f"OpenAI Batch API price (50% of list) as of {PRICES_AS_OF}")
     return Price(*known, f"OpenAI list price as of {PRICES_AS_OF}")
 
 

@@ -56,9 +56,10 @@ def _watch(bar: Progress, task_id: Any, method: str) -> Any:
         else:
             done, total, unit = generation.answered, generation.max_requests, "answered"
         name = generation.name if generation.name != "generate" else ""
+        batches = session.batcher.status_line() if session.batcher is not None else ""
         bar.update(
             task_id,
-            description=f"{method} {name}".strip(),
+            description=f"{method} {name}{' · ' + batches if batches else ''}".strip(),
             completed=done,
             total=total,
             unit=unit,

@@ -92,6 +92,11 @@ def show(result: dict[str, Any], console: Console | None = None) -> None:
         ("prompt tokens", result["tokens"]["prompt"], lambda v: f"{v:,.0f}"),
         ("completion tokens", result["tokens"]["completion"], lambda v: f"{v:,.0f}"),
         ("cost (USD)", result["cost"]["usd"], (lambda v: "unknown") if unknown else _money),
+        *(
+            [("online cost (USD)", result["cost"]["online_usd"], _money)]
+            if "online_usd" in result["cost"]
+            else []
+        ),
         ("wall time", result["wall_seconds"], _duration),
     ]
     table = Table(title=f"estimate: {result['method']} on {result['model']}", box=None)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from pipeline import methods
+from pipeline.cli.batches import batches_command
 from pipeline.cli.data import export_command, template_command
 from pipeline.cli.display import INTERRUPTED
 from pipeline.cli.estimate import estimate_app
@@ -28,6 +29,7 @@ app.add_typer(run_app, name="run")
 app.command("template")(template_command)
 app.command("export")(export_command)
 app.command("report")(report_command)
+app.command("batches")(batches_command)
 app.add_typer(schedule_app, name="schedule")
 app.command("serve")(serve)
 app.command("merge")(merge)
@@ -84,6 +86,38 @@ def stub_server(
             "sampling other than 1."
         ),
     ] = False,
+    ignore_slot: Annotated[
+        bool,
+        typer.Option(
+            help="Answer by the request body alone (the slot header ignored), the same online "
+            "and in a batch line."
+        ),
+    ] = False,
+    batches: Annotated[
+        bool,
+        typer.Option(
+            help="Serve OpenAI's Files and Batch APIs; --no-batches answers 404 there, as vLLM, "
+            "Ollama and llama.cpp do."
+        ),
+    ] = True,
+    batch_seconds: Annotated[
+        float,
+        typer.Option(help="Seconds a batch takes to process (0: done at the first poll)."),
+    ] = 0.0,
+    batch_error_rate: Annotated[
+        float, typer.Option(help="Share of batch lines answered 500, in the error file.")
+    ] = 0.0,
+    batch_expire_after: Annotated[
+        float | None,
+        typer.Option(
+            help="Expire unfinished batches this many seconds after creation (default 24h): "
+            "lines not run get batch_expired."
+        ),
+    ] = None,
+    batch_validation_failures: Annotated[
+        int,
+        typer.Option(help="Fail validation of the next N batches (enqueued token limit)."),
+    ] = 0,
 ) -> None:
     """Serve the stub model as an OpenAI-compatible HTTP server on 127.0.0.1."""
     options = dict(locals())

@@ -84,6 +84,24 @@ Store = Annotated[
         "so one paid for but lost to a crash is fetched on resume, not paid again.",
     ),
 ]
+Batch = Annotated[
+    bool,
+    typer.Option(
+        "--batch",
+        help="Send each stage's requests as the provider's Batch API jobs (OpenAI's wire format): "
+        "answers within 24 h at the batch price (50% of online for OpenAI).",
+    ),
+]
+PollSeconds = Annotated[
+    float, typer.Option(help="With --batch: the longest wait between two looks at a batch.")
+]
+BatchFallback = Annotated[
+    str,
+    typer.Option(
+        help="With --batch: where a request goes whose batch line failed or expired: none (the "
+        "next wave) or online."
+    ),
+]
 Prefect = Annotated[
     bool | None,
     typer.Option(
@@ -141,6 +159,9 @@ def runtime_options(
     rpm: Rpm = None,
     tpm: Tpm = None,
     store: Store = False,
+    batch: Batch = False,
+    poll_seconds: PollSeconds = 30.0,
+    batch_fallback: BatchFallback = "none",
     stub_malformed_rate: StubRate = 0.0,
     stub_duplicate_rate: StubRate = 0.0,
     stub_truncated_rate: StubRate = 0.0,

@@ -49,7 +49,9 @@ SharedLimit = Annotated[
 SharedRpm = Annotated[
     int | None, typer.Option(help="Create or set the shared limit to this many requests/minute.")
 ]
-Batch = Annotated[int, typer.Option(help="Answers per Prefect task.")]
+TaskAnswers = Annotated[
+    int, typer.Option(help="Answers per Prefect task (was --batch before batch mode took it).")
+]
 WorkPool = Annotated[
     str | None, typer.Option(help="Run on this work pool's workers, not `instructgen serve`.")
 ]
@@ -63,7 +65,7 @@ OPTIONS: list[tuple[str, Any, Any]] = [
     ("grow", Grow, 0),
     ("shared_limit", SharedLimit, None),
     ("shared_rpm", SharedRpm, None),
-    ("batch", Batch, TASK_ANSWERS),
+    ("task_answers", TaskAnswers, TASK_ANSWERS),
     ("work_pool", WorkPool, None),
 ]
 RUN_ONLY = ("prefect", "quiet")  # steer one interactive run; meaningless on a schedule
@@ -99,8 +101,8 @@ def _check_schedule(when: dict[str, Any], config: dict[str, Any]) -> None:
         raise ConfigError("give --cron or --interval, not both")
     if when["interval"] is not None and when["interval"] <= 0:
         raise ConfigError(f"--interval must be positive seconds, got {when['interval']:g}")
-    if when["batch"] < 1:
-        raise ConfigError(f"--batch must be at least 1, got {when['batch']}")
+    if when["task_answers"] < 1:
+        raise ConfigError(f"--task-answers must be at least 1, got {when['task_answers']}")
     if when["grow"] < 0:
         raise ConfigError(f"--grow must not be negative, got {when['grow']}")
     parts = urlsplit(config.get("base_url") or "")
@@ -154,9 +156,13 @@ def _schedule(method: str, options: dict[str, Any]) -> None:
     rate_limit = when["shared_limit"]
     if when["shared_rpm"] is not None:
         rate_limit = rate_limit or default_limit_name(config["backend"], config["model"])
-    kept = ("name", "batch", "cron", "interval", "timezone", "grow", "work_pool")
+    kept = ("name", "cron", "interval", "timezone", "grow", "work_pool")
     schedule = deploy.ScheduleSpec(
-        method=method, config=config, rate_limit=rate_limit, **{k: when[k] for k in kept}
+        method=method,
+        config=config,
+        rate_limit=rate_limit,
+        batch=when["task_answers"],
+        **{k: when[k] for k in kept},
     )
     schedule.schedules()  # a bad cron or time zone fails before the server is asked anything
 

@@ -23,6 +23,8 @@ from pipeline.types import Completion, Drop, Example, Request
 RATE_WINDOW = 32
 # Seconds an interrupted run waits for the answers already on their way.
 CANCEL_GRACE = 2.0
+# Batch mode's first wave: what the prior rate says the target needs, plus this share.
+EAGER_MARGIN = 1.1
 
 
 class Abandoned(Exception):
@@ -78,6 +80,9 @@ class Generation:
     max_requests: int | None = None
     on_progress: Callable[[Generation], None] | None = None
     name: str = ""
+    # Batch mode: a wave takes hours, so the first holds all the prior rate says is needed,
+    # with a margin, not half of it.
+    eager: bool = False
     progress: Progress = field(default_factory=Progress)
     stopped: str = ""
     unused: int = 0
@@ -194,7 +199,7 @@ class Generation:
         if self._head == 0:
             # Before any answer is judged the rate is only a prior, and models differ widely:
             # send half, and the rest once real answers say how many are needed.
-            wanted = math.ceil(wanted / 2)
+            wanted = math.ceil(wanted * EAGER_MARGIN) if self.eager else math.ceil(wanted / 2)
         # Answers in the judge's hands no longer hold the window, so requests keep flowing while
         # it works; they still count against `wanted`, so nothing more is sent past the target.
         while (

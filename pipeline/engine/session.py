@@ -19,6 +19,7 @@ from typing import Any
 
 from pipeline import methods
 from pipeline.backends.base import Backend
+from pipeline.backends.batch.backend import BATCH_CONCURRENCY, batching, check_batch_api
 from pipeline.backends.budget import Budget, BudgetedBackend
 from pipeline.backends.cache import RequestCache
 from pipeline.backends.cached import PATIENCE, CachedBackend
@@ -93,6 +94,7 @@ class Session:
     _first: bytes | None = None  # the first stage's judge state when it ended, if it has
     first_end: tuple[str, int] | None = None  # how the first stage ended: (stopped, target)
     _last_checkpoint: float = field(default_factory=time.monotonic)
+    batcher: Any = None  # the BatchingBackend of a --batch run
 
     @classmethod
     def open(
@@ -111,6 +113,8 @@ class Session:
         recipe = methods.get(config.method).recipe(config)
         fingerprint = config.fingerprint(**recipe.fingerprint_parts())
         model = backend if backend is not None else make_backend(config)
+        if config.batch:
+            check_batch_api(model)  # a server without /v1/batches: exit 2, nothing written
         inner = model
         if config.rpm or config.tpm:
             # Below the retry policy: every attempt counts against the provider's limits.
@@ -128,6 +132,10 @@ class Session:
         except BaseException:
             run_dir.close()
             raise
+        batcher = None
+        if config.batch:  # under the retries: a failed or expired line is asked again; a
+            # provider's per-minute limits do not apply to batches
+            inner = batcher = batching(config, model, run_dir, fingerprint)
         retry = RetryingBackend(inner, policy or RetryPolicy(max_attempts=config.max_attempts))
         budget = open_budget(config, cache)
         cached = CachedBackend(
@@ -145,6 +153,10 @@ class Session:
             config, recipe, run_dir, cache, cached, retry, resumed, budget, on_progress, on_complete
         )
         session.fingerprint = fingerprint
+        session.batcher = batcher
+        if batcher is not None and on_progress is not None:
+            # Hours pass between answers in batch mode: each look at a batch is progress too.
+            batcher.on_status = lambda wave: on_progress(session)
         session.stalls = earlier_stalls(run_dir) if resumed else []
         header = checkpoint.read_header(run_dir, fingerprint) if resumed else None
         if header is not None and _over(header, config, run_dir, on_complete is not None):
@@ -222,7 +234,8 @@ class Session:
             backend=self.cached,
             judge=_judge(spec, self._guard(spec)),
             target=spec.target,
-            concurrency=self.config.concurrency,
+            concurrency=BATCH_CONCURRENCY if self.config.batch else self.config.concurrency,
+            eager=self.config.batch,
             max_requests=spec.max_requests,
             on_progress=self._report if self.on_progress else None,
             name=spec.name,
@@ -288,6 +301,7 @@ class Session:
             **({"stall": stalls[-1]} if stall is not None else {}),
             **({"stalls": stalls} if stalls else {}),
             "cost": self._cost(),
+            **({"batch": self.batcher.summary()} if self.batcher is not None else {}),
             "session": self._session(answers, sum(g.unused for g in stages)),
         }
 

@@ -42,7 +42,7 @@ from tests.prefect_server import (
     wait_idle,
 )
 
-QUICK = ["--judge", "inline", "--batch", "8"]  # no judge process: less to start per run
+QUICK = ["--judge", "inline", "--task-answers", "8"]  # no judge process: less to start per run
 
 
 @pytest.fixture(scope="session")

@@ -203,7 +203,7 @@ class OpenAIBackend:
         if status == 429 or status >= 500 or status in TRANSIENT_STATUSES:
             wait = parse_retry_after(exc.response.headers)
             return TransientBackendError(
-                f"HTTP {status} from {self._where()}: {_server_message(exc)}", wait, status
+                f"HTTP {status} from {self._where()}: {server_message(exc)}", wait, status
             )
         if status in (401, 403):
             # The server's message may echo part of the key, so it is left out.
@@ -214,10 +214,10 @@ class OpenAIBackend:
         if status == 404:
             return BackendError(
                 f"model {model!r} or its API not found at {self._where()} (HTTP 404): "
-                f"{_server_message(exc)}; check --model and --base-url"
+                f"{server_message(exc)}; check --model and --base-url"
             )
         return BackendError(
-            f"the endpoint rejected the request (HTTP {status}): {_server_message(exc)}"
+            f"the endpoint rejected the request (HTTP {status}): {server_message(exc)}"
         )
 
     def _where(self) -> str:
@@ -230,7 +230,7 @@ def _messages(request: Request) -> list[dict[str, str]]:
     return [*messages, {"role": "user", "content": request.prompts[0]}]
 
 
-def _server_message(exc: openai.APIStatusError) -> str:
+def server_message(exc: openai.APIStatusError) -> str:
     body = exc.body
     if isinstance(body, dict):
         inner = body.get("error", body)
