@@ -194,6 +194,10 @@ class Generation:
         a request sent past the target is money spent on nothing (it waits in the cache)."""
         if self._closing or self._reached or self.stopped:
             return
+        if self.eager and self._judging:
+            # Batch mode: a request sent while the judge works would be a wave of its own (a
+            # batch, hours) that the answers being judged may well make unneeded.
+            return
         needed = self.target - self.progress.kept
         wanted = math.ceil(needed / self._expected_per_request())
         if self._head == 0:

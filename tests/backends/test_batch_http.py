@@ -65,6 +65,13 @@ def test_every_method_runs_in_batches_as_it_runs_online(server, tmp_path, method
     for name in FILES:
         assert (tmp_path / "b" / name).read_bytes() == (tmp_path / "o" / name).read_bytes()
     assert created == len(waves(tmp_path / "b")) == stats["batch"]["waves"] >= 1
+    # A map stage is one wave; a stage generating until a target one or more (the next sized by
+    # the keep rate of the answers so far).
+    stages = stats.get("stages") or {"generate": stats}
+    asking = [s for s in stages.values() if s["requests"]["total"]]
+    if methods.get(method).target is None:
+        assert stats["batch"]["waves"] == len(asking)
+    assert stats["batch"]["waves"] >= len(asking)
     # A map stage sends its list; a first stage its first wave, sized by the method's prior
     # rate: answers past the target wait in the cache (as online, for fewer).
     assert stats["session"]["requests_sent"] >= stats["requests"]["total"]
