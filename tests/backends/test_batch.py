@@ -224,3 +224,14 @@ def test_batch_prices_are_half_and_a_wave_never_passes_the_cap(provider, tmp_pat
 def test_batch_needs_a_provider_with_the_batch_api(tmp_path):
     with pytest.raises(ConfigError, match="--backend openai"):
         make_config(out=str(tmp_path), batch=True)
+
+
+def test_a_wave_is_split_at_the_providers_limit_of_lines(provider, tmp_path, monkeypatch):
+    monkeypatch.setattr(batch_backend, "MAX_LINES", 5)
+    online_run(tmp_path / "o")
+    stats = batch_run(tmp_path / "b")
+    assert outputs(tmp_path / "b") == outputs(tmp_path / "o")
+    # 12 evolutions and their answers: each stage's wave in files of 5, 5 and 2 lines.
+    sizes = [len(w.keys) for w in waves(tmp_path / "b")]
+    assert max(sizes) == 5 and sum(sizes) == stats["requests"]["total"]
+    assert len(provider.batches) == len(sizes) and max(provider.lines_in.values()) == 1

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,41 @@ def test_a_run_killed_while_its_batch_runs_follows_that_batch(tmp_path):
         # Two stages (evolve, answer): two waves, two batches, the first followed, not remade.
         assert s.app.stats.batches_created == stats["batch"]["waves"] == 2
         assert stats["funnel"]["kept"] > 0
+
+
+def test_batches_lists_a_runs_batches_and_cancel_stops_them(tmp_path, capsys):
+    with StubServer(ignore_slot=True, batch_seconds=30.0) as s:
+        env = {**os.environ, "OPENAI_API_KEY": "sk-test-not-a-key"}
+        out = tmp_path / "b"
+        command = [
+            sys.executable, "-m", "pipeline.cli", "run", "evol-instruct", "--limit", "6",
+            "--rounds", "1", "--no-equality-check", "--backend", "openai", "--base-url",
+            s.base_url, "--model", "stub", "--batch", "--poll-seconds", "0.1", "--out",
+            str(out), "--quiet", "--no-prefect",
+        ]  # fmt: skip
+        child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while not any(w.batch_id for w in _waves_if_any(out)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        assert main(["batches", str(out), "--cancel"]) == 0
+        listed = capsys.readouterr().out
+        assert "cancel" in listed and "batch_" in listed
+        # The cancelled lines go into a new wave; the re-run finishes with every answer.
+        # From now on batches take no time: the cancel ends, the new waves end at once.
+        s.app.batches.options = replace(s.app.batches.options, batch_seconds=0.0)
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        stats = json.loads((out / "stats.json").read_text())
+        assert stats["funnel"]["generated"] == 6 and stats["batch"]["waves"] >= 3
+
+
+def _waves_if_any(out: Path) -> list:
+    try:
+        return waves(out) if (out / CACHE_FILE).exists() else []
+    except Exception:  # the run is creating the database this very moment
+        return []
 
 
 def test_a_server_without_the_batch_api_is_refused_before_anything_is_written(tmp_path, capsys):
