@@ -20,6 +20,14 @@ from pipeline.store import CACHE_FILE, RUN_FILE
 def batches_command(
     run_dir: Annotated[Path, typer.Argument(help="A run directory made with --batch.")],
     cancel: Annotated[bool, typer.Option("--cancel", help="Cancel its running batches.")] = False,
+    forget: Annotated[
+        list[int],
+        typer.Option(
+            "--forget",
+            help="A wave whose batch the provider no longer knows: its requests go into a new "
+            "wave on the next run (repeatable).",
+        ),
+    ] = [],  # noqa: B006
     offline: Annotated[
         bool,
         typer.Option("--offline", help="Show what the run last saw; ask the provider nothing."),
@@ -35,11 +43,24 @@ def batches_command(
         if not waves:
             print(f"{run_dir}: no batches (a run without --batch, or none sent yet)")
             return
+        _forget(store, waves, forget)
         if not offline:
             asyncio.run(_refresh(config, store, waves, cancel))
         _print(waves)
     finally:
         store.close()
+
+
+def _forget(store: Any, waves: list, numbers: list[int]) -> None:
+    from pipeline.backends.batch.store import NOT_SENT
+
+    known = {w.wave: w for w in waves}
+    for n in numbers:
+        if n not in known:
+            raise ConfigError(
+                f"--forget {n}: no such wave; the waves are {', '.join(map(str, known))}"
+            )
+        store.set(known[n], status=NOT_SENT)
 
 
 def _run_config(run_dir: Path) -> dict[str, Any]:
@@ -61,7 +82,7 @@ async def _refresh(config: dict, store: Any, waves: list, cancel: bool) -> None:
     api = BatchAPI(online)
     try:
         for wave in waves:
-            if not wave.batch_id:
+            if not wave.batch_id or not wave.open:
                 continue
             batch = await api.retrieve(wave.batch_id)
             if cancel and batch["status"] in ("validating", "in_progress", "finalizing"):
@@ -77,7 +98,7 @@ def _print(waves: list) -> None:
     for w in waves:
         c = w.counts or {}
         table.add_row(
-            str(w.wave), w.batch_id or "-", w.status, str(c.get("total", len(w.keys))),
+            str(w.wave), w.batch_id or "-", w.status, str(c.get("total") or len(w.keys)),
             str(c.get("completed", "-")), str(c.get("failed", "-")),
             _when(w.created),
         )  # fmt: skip

@@ -24,7 +24,7 @@ RATE_WINDOW = 32
 # Seconds an interrupted run waits for the answers already on their way.
 CANCEL_GRACE = 2.0
 # Batch mode's first wave: what the prior rate says the target needs, plus this share.
-EAGER_MARGIN = 1.1
+EAGER_MARGIN, LATER_MARGIN = 1.1, 1.25
 
 
 class Abandoned(Exception):
@@ -102,6 +102,7 @@ class Generation:
         self._hits: set[int] = set()  # slots answered from the cache, not yet used
         self._judged: asyncio.Future[None] | None = None  # resolved after each judged batch
         self._judging = 0  # answers handed to the judge, not yet accounted for
+        self._last_wave = self._first_wave = 0  # batch mode: the sizes of waves sent
         self.started = time.monotonic()
 
     def resume(self, progress: Progress) -> None:
@@ -189,21 +190,43 @@ class Generation:
         rate = (self.progress.kept - since_kept) / max(self._head - since_head, 1)
         return max(rate, 0.01)
 
+    def _next_wave(self, needed: int) -> int:
+        """Batch mode: the requests the target still needs at the keep rate of the whole stage
+        so far (the method's prior before any answer), plus a margin; never more than twice
+        the last wave (a rate measured on few answers may be far too low). A later wave's
+        margin is wider and it is at least a twentieth of the first: the keep rate falls as
+        the pool fills, and each wave short of the target costs another batch (hours)."""
+        if self._head == 0:
+            rate = max(self.method.expected_kept_per_request, 0.1)
+            wave = math.ceil(needed / rate * EAGER_MARGIN)
+            self._first_wave = wave
+        else:
+            rate = max(self.progress.kept / self._head, 0.01)
+            wave = math.ceil(needed / rate * LATER_MARGIN)
+            wave = max(wave, math.ceil(self._first_wave / 20))
+        if self._last_wave:
+            wave = min(wave, 2 * self._last_wave)
+        self._last_wave = wave
+        return wave
+
     def _dispatch(self) -> None:
         """Send ahead only what the answers in hand and in flight are not expected to cover:
         a request sent past the target is money spent on nothing (it waits in the cache)."""
         if self._closing or self._reached or self.stopped:
             return
-        if self.eager and self._judging:
-            # Batch mode: a request sent while the judge works would be a wave of its own (a
-            # batch, hours) that the answers being judged may well make unneeded.
+        if self.eager and (self._judging or self._pending):
+            # Batch mode: the next wave waits until every answer of the last one is judged
+            # (each request sent sooner would be a wave of its own, hours, that the answers
+            # being judged may make unneeded).
             return
         needed = self.target - self.progress.kept
         wanted = math.ceil(needed / self._expected_per_request())
-        if self._head == 0:
+        if self.eager:
+            wanted = self._next_wave(needed)
+        elif self._head == 0:
             # Before any answer is judged the rate is only a prior, and models differ widely:
             # send half, and the rest once real answers say how many are needed.
-            wanted = math.ceil(wanted * EAGER_MARGIN) if self.eager else math.ceil(wanted / 2)
+            wanted = math.ceil(wanted / 2)
         # Answers in the judge's hands no longer hold the window, so requests keep flowing while
         # it works; they still count against `wanted`, so nothing more is sent past the target.
         while (

@@ -73,9 +73,10 @@ def test_every_method_runs_in_batches_as_it_runs_online(server, tmp_path, method
     if methods.get(method).target is None:
         assert stats["batch"]["waves"] == len(asking)
     assert stats["batch"]["waves"] >= len(asking)
-    # A map stage sends its list; a first stage its first wave, sized by the method's prior
-    # rate: answers past the target wait in the cache (as online, for fewer).
-    assert stats["session"]["requests_sent"] >= stats["requests"]["total"]
+    # A map stage sends its list; a first stage waves sized by the method's prior rate, then
+    # the measured one: never twice what it used (answers past the target wait in the cache).
+    sent, used = stats["session"]["requests_sent"], stats["requests"]["total"]
+    assert used <= sent <= 2 * used
 
 
 def test_a_run_killed_while_its_batch_runs_follows_that_batch(tmp_path):
@@ -138,6 +139,25 @@ def _waves_if_any(out: Path) -> list:
         return waves(out) if (out / CACHE_FILE).exists() else []
     except Exception:  # the run is creating the database this very moment
         return []
+
+
+def test_a_batch_refused_at_validation_is_created_again_after_a_wait(tmp_path):
+    with StubServer(ignore_slot=True, batch_validation_failures=2) as s:
+        stats = run(s, tmp_path / "b", "evol-instruct", batch=True)
+        # The token limit refused the first two creates: the same file, created again.
+        assert stats["batch"]["waves"] == len(stats["stages"])
+        assert s.app.stats.batches_created == stats["batch"]["waves"] + 2
+        assert stats["funnel"]["generated"] == 16
+
+
+def test_a_server_that_cannot_be_reached_is_one_line_and_exit_2(tmp_path, capsys):
+    out = tmp_path / "b"
+    code = main([
+        "run", "evol-instruct", "--limit", "4", "--backend", "openai", "--base-url",
+        "http://127.0.0.1:9/v1", "--model", "stub", "--batch", "--out", str(out), "--no-prefect",
+    ])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and not out.exists() and "cannot reach" in err and len(err.splitlines()) == 1
 
 
 def test_a_server_without_the_batch_api_is_refused_before_anything_is_written(tmp_path, capsys):

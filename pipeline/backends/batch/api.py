@@ -38,6 +38,13 @@ class BatchAPI:
         where = self.backend.base_url or "https://api.openai.com/v1"
         try:
             await self._sdk().batches.list(limit=1)
+        except (openai.APITimeoutError, openai.APIConnectionError) as e:
+            raise ConfigError(f"cannot reach {where} ({e}): check --base-url") from None
+        except (openai.AuthenticationError, openai.PermissionDeniedError) as e:
+            raise ConfigError(
+                f"{where} refused the key ({e.status_code}: {server_message(e)}): check "
+                f"{self.backend.api_key_env}"
+            ) from None
         except openai.NotFoundError:
             raise ConfigError(
                 f"the server at {where} has no /v1/batches (vLLM, Ollama and llama.cpp serve "
@@ -66,7 +73,15 @@ class BatchAPI:
 
     async def retrieve(self, batch_id: str) -> dict:
         call = self._sdk().batches.retrieve(batch_id)
-        return (await self._call(f"retrieve batch {batch_id}", call)).model_dump()
+        try:
+            return (await self._call(f"retrieve batch {batch_id}", call)).model_dump()
+        except BackendError as e:
+            if "HTTP 404" not in str(e):
+                raise
+            raise BackendError(
+                f"the provider does not know batch {batch_id} (another key or project, or "
+                "deleted): `instructgen batches RUN_DIR --forget WAVE` sends its requests again"
+            ) from e
 
     async def cancel(self, batch_id: str) -> dict:
         call = self._sdk().batches.cancel(batch_id)

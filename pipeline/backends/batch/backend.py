@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import random
 from collections.abc import Callable
 from typing import Any
@@ -33,8 +34,14 @@ BATCH_CONCURRENCY = 50_000
 MAX_LINES, MAX_BYTES = 50_000, 200 * 1024 * 1024  # the provider's limits per input file
 ENDPOINTS = {"chat": "/v1/chat/completions", "completions": "/v1/completions"}
 FIRST_POLL = 1.0  # seconds; doubled after each look up to --poll-seconds
+# Times a batch refused at validation is created again (waits of up to an hour: about a day)
+# before its requests fail as transient errors (the retry layer then decides).
+MAX_REVALIDATIONS = 30
+# Validation failures that waiting cures (an account's limits); any other is the input's fault.
+WAIT_CODES = frozenset({"token_limit_exceeded", "rate_limit_exceeded", "quota_exceeded"})
+log = logging.getLogger("instructgen.batch")
 # An error line's code that asking again cannot fix (a malformed request): a BackendError.
-_PERMANENT = range(400, 408)
+_PERMANENT = frozenset(range(400, 500)) - {408, 409, 429}
 
 Waiter = tuple[Request, "asyncio.Future[Completion]"]
 
@@ -97,7 +104,7 @@ class BatchingBackend:
         for w in self.waves.values():
             if w.open and w.status not in ("intent",):
                 c = w.counts or {}
-                done = f" {c.get('completed', 0):,}/{c.get('total', len(w.keys)):,}" if c else ""
+                done = f" {c.get('completed', 0):,}/{c.get('total') or len(w.keys):,}" if c else ""
                 parts.append(f"batch {w.wave} {w.status}{done}")
         return ", ".join(parts)
 
@@ -175,7 +182,12 @@ class BatchingBackend:
         store its lines and hand each waiting request its answer."""
         try:
             if await self._submitted(wave, data):
+                del data  # up to 200 MB, and a batch may take a day
                 batch = await self._poll(wave)
+                for attempt in range(1, MAX_REVALIDATIONS + 1):
+                    if not _refused(batch):
+                        break
+                    batch = await self._validate_again(wave, batch, attempt)
                 self._store_results(wave, batch, await self._results(wave, batch))
             self._settle(wave)
         except Exception as e:  # every waiter hears why; the retry layer above decides
@@ -203,6 +215,21 @@ class BatchingBackend:
             self.created += found is None
             self.store.set(wave, batch_id=batch["id"], status=batch["status"])
         return True
+
+    async def _validate_again(self, wave: Wave, batch: dict, attempt: int) -> dict:
+        """A batch the provider refused at validation ran nothing (its enqueued-token limit,
+        say, which lasts until earlier batches finish): say why, wait, and create it again from
+        the same file. Waits double from --poll-seconds to an hour."""
+        wait = min(self.poll_seconds * 2**attempt, 3600.0)
+        message = _batch_error(batch)["message"]
+        log.warning("batch %s of wave %d refused: %s; again in %.0f s", batch["id"], wave.wave,
+                    message, wait)  # fmt: skip
+        await asyncio.sleep(wait)
+        meta = {**(batch.get("metadata") or {}), "instructgen_attempt": str(attempt + 1)}
+        again = await self.api.create(wave.file_id, wave.endpoint, meta)  # type: ignore[arg-type]
+        self.created += 1
+        self.store.set(wave, batch_id=again["id"], status=again["status"])
+        return await self._poll(wave)
 
     async def _poll(self, wave: Wave) -> dict:
         delay = FIRST_POLL
@@ -236,8 +263,9 @@ class BatchingBackend:
         return lines
 
     def _store_results(self, wave: Wave, batch: dict, lines: dict[str, str]) -> None:
-        self.store.put_lines({k: v for k, v in lines.items() if k in set(wave.keys)})
-        self.store.set(wave, status=batch["status"] + STORED)
+        keys = set(wave.keys)
+        mine = {k: v for k, v in lines.items() if k in keys}
+        self.store.put_lines(mine, wave, status=batch["status"] + STORED)
 
     def _settle(self, wave: Wave) -> None:
         for key in wave.keys:
@@ -273,10 +301,19 @@ class BatchingBackend:
             self._online_keys.add(key)
         error = line.get("error") or (response.get("body") or {}).get("error") or {}
         status = response.get("status_code")
-        message = f"batch line {status or ''} {error.get('code', '')}: {error.get('message', '')}"
-        if status in _PERMANENT:
-            raise BackendError(message.strip())
-        raise TransientBackendError(message.strip())
+        what = " ".join(str(p) for p in (status, error.get("code")) if p)
+        message = f"batch line {what}: {error.get('message', '')}"
+        if status in _PERMANENT or error.get("permanent"):
+            raise BackendError(message)
+        raise TransientBackendError(message)
+
+
+def _refused(batch: dict) -> bool:
+    """Failed at validation for a reason that passes (a limit of the account): the provider
+    ran none of its lines, and the same file may be accepted later."""
+    counts = batch.get("request_counts") or {}
+    code = _batch_error(batch)["code"]
+    return batch.get("status") == "failed" and not counts.get("completed") and code in WAIT_CODES
 
 
 def _batch_error(batch: dict) -> dict[str, str]:
@@ -284,7 +321,9 @@ def _batch_error(batch: dict) -> dict[str, str]:
     errors = ((batch.get("errors") or {}).get("data")) or []
     if status == "failed" and errors:
         first = errors[0]
-        return {"code": first.get("code") or "batch_failed", "message": first.get("message", "")}
+        code = first.get("code") or "batch_failed"
+        why = {"code": code, "message": first.get("message", "")}
+        return why if code in WAIT_CODES else {**why, "permanent": True}
     code = {"expired": "batch_expired", "cancelled": "batch_cancelled"}.get(status, "missing")
     return {"code": code, "message": f"no answer: the batch ended {status}"}
 

@@ -81,9 +81,13 @@ class BatchStore:
             stored = json.dumps(value) if name == "counts" else value
             self._db.execute(f"UPDATE batch_waves SET {name}=? WHERE wave=?", (stored, wave.wave))
 
-    def put_lines(self, lines: dict[str, str]) -> None:
-        """Keep downloaded answer (or error) lines by key, in one transaction."""
+    def put_lines(self, lines: dict[str, str], wave: Wave | None = None, status: str = "") -> None:
+        """Keep downloaded answer (or error) lines by key and, with `wave`, its new status, in
+        one transaction (a kill between the two would download the wave again)."""
         self._db.execute("BEGIN")
+        if wave is not None:
+            wave.status = status
+            self._db.execute("UPDATE batch_waves SET status=? WHERE wave=?", (status, wave.wave))
         self._db.executemany(
             "INSERT OR REPLACE INTO batch_lines VALUES (?, ?)", list(lines.items())
         )
