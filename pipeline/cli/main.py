@@ -10,6 +10,7 @@ import typer
 from pipeline import methods
 from pipeline.cli.batches import batches_command
 from pipeline.cli.data import export_command, template_command
+from pipeline.cli.dedup import dedup_command
 from pipeline.cli.display import INTERRUPTED
 from pipeline.cli.estimate import estimate_app
 from pipeline.cli.report import report_command
@@ -28,6 +29,7 @@ app = typer.Typer(
 app.add_typer(run_app, name="run")
 app.command("template")(template_command)
 app.command("export")(export_command)
+app.command("dedup")(dedup_command)
 app.command("report")(report_command)
 app.command("batches")(batches_command)
 app.add_typer(schedule_app, name="schedule")
