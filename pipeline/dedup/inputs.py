@@ -34,11 +34,14 @@ def read_inputs(paths: list[Path]) -> tuple[list[Row], list[dict]]:
             fmt = RUN if _is_run_file(file) else detect(file)
             examples = _run_examples(file) if fmt == RUN else None
             of_file = by_file.get(file, [])
-            for n, example in enumerate(examples or of_file):
-                if examples is not None:  # read_items numbered the ids the run left empty
+            whole = of_file if examples is None else examples
+            for n, example in enumerate(whole):
+                # read_items numbered the ids a run left empty; it reads a conversation as one
+                # example per exchange, so its numbering lines up only for single pairs.
+                if examples is not None and not example.id and not example.messages:
                     example = _with_id(example, of_file[n].id)
                 rows.append(Row(_unique(example, file, seen), fmt))
-            files.append({"path": str(file), "format": fmt, "rows": len(of_file)})
+            files.append({"path": str(file), "format": fmt, "rows": len(whole)})
     return rows, files
 
 
