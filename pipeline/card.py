@@ -73,7 +73,8 @@ def card_text(
         _loading(configs),
         _models(config),
         _settings(config, "shards" in stats),
-        _funnel(stats),
+        _funnel(stats, _made(spec)),
+        _scores(stats),
         _shards(stats),
         _spend(stats),
         _citation(spec),
@@ -171,14 +172,19 @@ def _settings(config: dict, merged: bool) -> str:
     return "\n".join([*lines, json.dumps(shown, indent=2, ensure_ascii=False), "```", ""])
 
 
-def _funnel(stats: dict) -> str:
+def _made(spec: MethodSpec | None) -> str:
+    """What the funnel's first number counts: a method that only scores reads its examples."""
+    return "scored" if spec is not None and spec.options.SCORES else "generated"
+
+
+def _funnel(stats: dict, made: str = "generated") -> str:
     funnel = stats.get("funnel") or {}
     if not funnel:
         return ""
     stopped = f" Ended: {stats['stopped']}." if stats.get("stopped") else ""
     lines = ["## Funnel", ""]
     lines.append(
-        f"{funnel.get('generated', 0):,} generated, {funnel.get('kept', 0):,} kept, "
+        f"{funnel.get('generated', 0):,} {made}, {funnel.get('kept', 0):,} kept, "
         f"{funnel.get('dropped_total', 0):,} dropped.{stopped}"
     )
     if funnel.get("cut_total"):  # parts removed from kept items: a conversation's failed turn
@@ -192,6 +198,28 @@ def _funnel(stats: dict) -> str:
         lines += ["", "| filter | reason | dropped |", "| --- | --- | --- |"]
         lines += [f"| {f} | {r} | {n:,} |" for n, f, r in sorted(drops, key=lambda d: -d[0])]
     return "\n".join([*lines, "", *_stages(stats)])
+
+
+def _scores(stats: dict) -> str:
+    """A score stage's verdicts (pipeline/score/): the judge, the histogram, the threshold."""
+    s = stats.get("score")
+    if not isinstance(s, dict):
+        return ""
+    low = "no --min-score" if s.get("min_score") is None else f"--min-score {s['min_score']:g}"
+    lines = [
+        "## Scores",
+        "",
+        f"Each of {s['examples']:,} examples was judged by `{s['model']}` on the {s['rubric']} "
+        "rubric (1-5); "
+        f"the verdict is in `meta.scores.{s['rubric']}`. {s['scored']:,} scored, mean "
+        f"{s['mean'] if s['mean'] is not None else '-'}; {s['unparseable']:,} unparseable "
+        f"verdicts removed; {low} removed {s['below_min_score']:,}.",
+        "",
+        "| score | examples |",
+        "| --- | --- |",
+    ]
+    lines += [f"| {k} | {v:,} |" for k, v in s["histogram"].items()]
+    return "\n".join([*lines, ""])
 
 
 def _stages(stats: dict) -> list[str]:

@@ -12,6 +12,9 @@ from pipeline.options import MethodOptions
 from pipeline.types import content_hash
 
 BACKENDS = ("stub", "openai")
+# The LLM judge's rubrics (prompts/score/<rubric>.txt): how well the output answers the
+# instruction, or how hard the instruction is (DEITA's two scores).
+RUBRICS = ("quality", "complexity")
 APIS = ("chat", "completions")
 
 
@@ -74,6 +77,13 @@ class RunConfig:
     batch: bool = _runtime(False)
     poll_seconds: float = _runtime(30.0)
     batch_fallback: str = _runtime("none")
+    # An LLM judge over every example the run keeps (pipeline/score/): its model, its rubric,
+    # the lowest score kept (None: every parseable verdict). The model and rubric are
+    # fingerprinted when set; --min-score decides on verdicts the cache holds, so a re-run
+    # with another one sends nothing and rewrites the outputs.
+    score_with: str | None = setting(always=False)
+    score_rubric: str = setting("quality", always=False)
+    min_score: float | None = _runtime()
 
     def __post_init__(self) -> None:
         if not isinstance(self.options, MethodOptions):
@@ -165,10 +175,42 @@ class RunConfig:
                 self.batch_fallback in ("none", "online"),
                 f"--batch-fallback must be none or online, got {self.batch_fallback!r}",
             ),
+            *self._score_rules(),
             rate("stub_malformed_rate"),
             rate("stub_duplicate_rate"),
             rate("stub_truncated_rate"),
         ]
+
+    def _score_rules(self) -> list[tuple[bool, str]]:
+        rubrics = ", ".join(RUBRICS)
+        return [
+            (
+                self.score_rubric in RUBRICS,
+                f"--rubric must be one of {rubrics}, got {self.score_rubric!r}",
+            ),
+            (
+                self.min_score is None or 1.0 <= self.min_score <= 5.0,
+                f"--min-score must be between 1 and 5 (the rubrics' scale), got {self.min_score}",
+            ),
+            (
+                self.scores or (self.min_score is None and self.score_rubric == "quality"),
+                "--min-score and --rubric need a judge: add --score-with MODEL",
+            ),
+            (
+                self.score_with is None or bool(self.score_with.strip()),
+                "--score-with must name a model, e.g. --score-with gpt-4o-mini",
+            ),
+        ]
+
+    @property
+    def scores(self) -> bool:
+        """Whether a judge scores every kept example (a method whose work is scoring always)."""
+        return self.score_with is not None or self.options.SCORES
+
+    @property
+    def score_model(self) -> str:
+        """The judge's model: --score-with, else the run's own model."""
+        return self.score_with or self.model
 
     def to_dict(self) -> dict[str, Any]:
         """The flat config run.json records: the shared settings and the method's options."""

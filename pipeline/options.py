@@ -56,6 +56,8 @@ class MethodOptions:
     # Settings the first flat config fingerprinted for every method, although this one never
     # read them: kept as constants so that its run directories made then still resume.
     LEGACY_IDENTITY: ClassVar[dict[str, Any]] = {}
+    # A method whose work is scoring its input (pipeline/score/): the judge is the run's model.
+    SCORES: ClassVar[bool] = False
 
     def rules(self) -> list[Rule]:
         """(holds, message) pairs; the first that fails is the error."""

@@ -168,13 +168,15 @@ class RunDir:
         doc = {"instructgen_run": 1, "fingerprint": fingerprint, "config": cfg}
         atomic_write(self.file(RUN_FILE), [json.dumps(doc, indent=2, ensure_ascii=False) + "\n"])
 
-    def write_outputs(self, kept: list, removed: list, stats: dict[str, Any]) -> None:
-        """Replace every output file atomically; kept/removed hold Example/Drop records."""
+    def write_outputs(self, kept: list, removed: list, stats: dict[str, Any]) -> list:
+        """Replace every output file atomically; kept/removed hold Example/Drop records.
+        Returns `kept`, as written."""
         atomic_write(self.file(KEPT), jsonl_lines(e.to_dict() for e in kept))
         atomic_write(self.file(REMOVED), jsonl_lines(d.to_dict() for d in removed))
         alpaca = [e.to_alpaca() for e in kept]
         atomic_write(self.file(ALPACA), [json.dumps(alpaca, indent=2, ensure_ascii=False) + "\n"])
         self.write_stats(stats)
+        return kept
 
     def write_stats(self, stats: dict[str, Any]) -> None:
         atomic_write(self.file(STATS), [json.dumps(stats, indent=2, ensure_ascii=False) + "\n"])

@@ -18,7 +18,12 @@ unusual text can be off by more. It is about ten times faster than a regex pass.
 
 from __future__ import annotations
 
+import re
 import string
+
+# OpenAI's reasoning models by name (o1, o3-mini, o4-mini, gpt-5, gpt-5-mini, dated snapshots):
+# their max_tokens counts the hidden reasoning too.
+REASONING = re.compile(r"(o\d|gpt-5)(\b|-|$)")
 
 
 def _class_table() -> bytes:

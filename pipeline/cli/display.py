@@ -204,7 +204,8 @@ def _method_files(config: RunConfig) -> tuple[str, ...]:
 def print_summary(config: RunConfig, stats: dict[str, Any]) -> None:
     funnel, req, tok = stats["funnel"], stats["requests"], stats["tokens"]
     table = Table(title=f"{config.method}: {stats['stopped']}", show_header=False, box=None)
-    table.add_row("kept", f"{funnel['kept']:>7,}  of {funnel['generated']:,} generated")
+    made = "scored" if methods.get(config.method).options.SCORES else "generated"
+    table.add_row("kept", f"{funnel['kept']:>7,}  of {funnel['generated']:,} {made}")
     drops = [
         (n, reason if reason == name else f"{name}: {reason}")
         for name, reasons in funnel["dropped"].items()

@@ -19,6 +19,7 @@ from rich.table import Table
 from pipeline.cli import tracking
 from pipeline.cli.options import build_command, command_params
 from pipeline.cli.run import config_from_options, run_app
+from pipeline.cli.score import data_as_source, score_command, scoring_method
 
 estimate_app = typer.Typer(
     help="Requests, tokens, cost and wall time of a run, before it starts.",
@@ -36,7 +37,9 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print the estimate as one 
 RUN_ONLY = ("quiet",)  # --prefect/--no-prefect stay: they steer the pilot
 
 
-def _estimate_command(run_command: Callable[..., Any], method: str) -> Callable[..., None]:
+def _estimate_command(
+    run_command: Callable[..., Any], method: str, prepare: Callable[[dict], dict] = dict
+) -> Callable[..., None]:
     keyword = inspect.Parameter.KEYWORD_ONLY
     params = [
         *command_params(run_command, drop=RUN_ONLY),
@@ -46,7 +49,7 @@ def _estimate_command(run_command: Callable[..., Any], method: str) -> Callable[
 
     def body(options: dict[str, Any]) -> None:
         pilot, as_json = options.pop("pilot"), options.pop("json_output")
-        config = config_from_options(method, options)
+        config = config_from_options(method, prepare(options))
         # Only a pilot does work worth tracking: it sends real requests.
         plan = tracking.plan(options["prefect"]) if pilot else tracking.Plan(flow=False)
         if plan.flow:
@@ -62,13 +65,15 @@ def _estimate_command(run_command: Callable[..., Any], method: str) -> Callable[
             show(result)
         tracking.report(plan, page, file=sys.stderr if as_json else None)
 
-    name = f"estimate_{method.replace('-', '_')}"
+    name = f"estimate_{run_command.__name__.removeprefix('run_')}"
     return build_command(name, params, body, f"Estimate: {run_command.__doc__ or method}")
 
 
 for _info in run_app.registered_commands:
     assert _info.name is not None and _info.callback is not None
     estimate_app.command(_info.name)(_estimate_command(_info.callback, _info.name))
+# `estimate score DATA` prices `score DATA`, the same run as `estimate <scoring method> --from`.
+estimate_app.command("score")(_estimate_command(score_command(), scoring_method(), data_as_source))
 
 
 def _money(usd: float) -> str:

@@ -16,6 +16,7 @@ from pipeline.cli.estimate import estimate_app
 from pipeline.cli.report import report_command
 from pipeline.cli.run import run_app
 from pipeline.cli.schedule import merge, schedule_app, serve
+from pipeline.cli.score import score_command
 from pipeline.cli.server import server_app
 from pipeline.errors import InstructgenError
 
@@ -30,6 +31,7 @@ app.add_typer(run_app, name="run")
 app.command("template")(template_command)
 app.command("export")(export_command)
 app.command("dedup")(dedup_command)
+app.command("score")(score_command())
 app.command("report")(report_command)
 app.command("batches")(batches_command)
 app.add_typer(schedule_app, name="schedule")

@@ -121,6 +121,28 @@ Export = Annotated[
         "openai, superni, jsonl, parquet, dolly.",
     ),
 ]
+ScoreWith = Annotated[
+    str | None,
+    typer.Option(
+        help="After the method's stages, a judge model (same --backend and --base-url) scores "
+        "every kept example on --rubric; the score and reason go into its meta."
+    ),
+]
+Rubric = Annotated[
+    str,
+    typer.Option(
+        "--rubric",
+        help="quality: how well the output answers the instruction (1-5); complexity: how "
+        "demanding the instruction is (1-5).",
+    ),
+]
+MinScore = Annotated[
+    float | None,
+    typer.Option(
+        help="Remove examples scored below this (removed.jsonl: quality/below_min_score); a "
+        "re-run with another value sends nothing."
+    ),
+]
 StubRate = Annotated[
     float, typer.Option(help="With --backend stub: share of answers given this fault (tests).")
 ]
@@ -148,6 +170,12 @@ def request_options(
 
 def stop_options(max_requests: MaxRequests = None, judge: JudgeWhere = "process") -> None:
     """Where a generate-until-target run stops, and where its judge runs."""
+
+
+def score_options(
+    score_with: ScoreWith = None, score_rubric: Rubric = "quality", min_score: MinScore = None
+) -> None:
+    """An LLM judge over what the run keeps (pipeline/score/): every method."""
 
 
 def runtime_options(
@@ -180,6 +208,7 @@ GROUPS: dict[str, Callable[..., None]] = {
     "model": model_options,
     "request": request_options,
     "stop": stop_options,
+    "score": score_options,
     "runtime": runtime_options,
 }
 

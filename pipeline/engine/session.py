@@ -110,7 +110,7 @@ class Session:
 
         `on_complete(run_dir)` runs after the outputs are written once the run is over (the
         HTML report, which takes seconds at 50K examples: not for checkpoints)."""
-        recipe = methods.get(config.method).recipe(config)
+        recipe = methods.recipe(config)
         fingerprint = config.fingerprint(**recipe.fingerprint_parts())
         model = backend if backend is not None else make_backend(config)
         if config.batch:
@@ -195,6 +195,10 @@ class Session:
             return
         self.done = [replace(r, stats=checkpoint.as_replayed(r.stats)) for r in done]
         self._restore, self._first = parts[1], parts[2] if len(parts) == 3 else None
+        if header.get("min_score") != self.config.min_score and self.config.scores:
+            # The score stage (always the last) decided on another threshold: it judges its
+            # cached verdicts again.
+            self._restore = None if len(done) == len(self.recipe.stages) - 1 else self._restore
         self.first_end = tuple(header["first_end"]) if done else None
 
     async def _restored(self) -> None:
@@ -357,6 +361,7 @@ class Session:
             "target": self.config.target,
             "max_requests": self.config.max_requests,
             "patience": self.config.patience,
+            "min_score": self.config.min_score,
             "first_end": self.first_end,
             "stage": len(self.done),
             "stats": stats,
@@ -407,6 +412,7 @@ def _over(header: dict[str, Any], config: RunConfig, run_dir: RunDir, report: bo
         and header.get("target") == config.target
         and header.get("max_requests") == config.max_requests
         and header.get("patience") == config.patience
+        and header.get("min_score") == config.min_score
         and header.get("outputs") == stamps
         and not (report and stamps[REPORT] is None)
     )

@@ -66,13 +66,20 @@ class Recipe(Protocol):
         they kept). Called again for the same index on a replay: it must give the same spec."""
         ...
 
+    def kept(self, done: list[StageResult]) -> list[Example]:
+        """What the run keeps once every stage is in `done`, in kept.jsonl's order (a score
+        stage maps over it, pipeline/score/). The same results, the same list."""
+        ...
+
     async def write(
         self, run_dir: RunDir, done: list[StageResult], current: Current, extra: dict[str, Any]
     ) -> dict[str, Any]:
         """Write every output file (kept.jsonl, removed.jsonl, alpaca.json, stats.json with
         `extra` merged in, and the method's own) atomically, from the finished stages and the
         one running now; returns the stats written. Called at every checkpoint and at the
-        end, so the files always hold what is judged so far."""
+        end, so the files always hold what is judged so far. `run_dir.write_outputs` returns
+        the examples it wrote as kept (a score stage's run directory keeps fewer): the
+        method's own files are written from those."""
         ...
 
 

@@ -9,7 +9,6 @@ nothing is written."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -23,8 +22,10 @@ from pipeline.estimate.observe import Observed, history_cache, replay
 from pipeline.estimate.pilot import run_pilot
 from pipeline.estimate.stats import SCENARIOS
 from pipeline.prices import Price, price_for
+from pipeline.score.estimate import after_method
+from pipeline.score.stage import STAGE
 from pipeline.store import CACHE_FILE
-from pipeline.tokens import count_tokens
+from pipeline.tokens import REASONING, count_tokens
 
 # Seconds per request before a pilot measures them: a hosted model's first token, then its
 # writing speed; the stub answers in-process.
@@ -32,8 +33,6 @@ LATENCY_BASE, TOKENS_PER_SECOND = 0.5, 60.0
 # The in-process stub's request before a pilot measures it: planning, answering, committing
 # to the cache, all on the session's one event loop (0.5-1 ms measured, 2 cores).
 STUB_SECONDS = 0.0007
-# OpenAI's reasoning models by name (o1, o3-mini, o4-mini, gpt-5, gpt-5-mini, dated snapshots).
-REASONING = re.compile(r"(o\d|gpt-5)(\b|-|$)")
 # A run's fixed start: opening the run directory, and starting the worker process that judges
 # a ROUGE-gated stage (0.2-0.4 s measured with --judge process, a few ms inline).
 STARTUP_SECONDS, WORKER_START_SECONDS = 0.03, 0.3
@@ -79,21 +78,28 @@ def estimate(config: RunConfig, pilot: int = 0, backend: Backend | None = None) 
     """The estimate of a run of `config`, as one JSON-ready dict. Every input is checked
     before a pilot sends anything."""
     spec = methods.get(config.method)
-    recipe, model = spec.recipe(config), spec.cost
+    recipe, model = methods.recipe(config), spec.cost
     price = price_for(config)
     cache = history_cache(config, config.fingerprint(**recipe.fingerprint_parts()))
     latency: list[float] = []
     pilot_seconds = 0.0
     if pilot:  # online even with --batch: a pilot of hours would defeat its purpose
         online = replace(config, batch=False)
-        latency, pilot_seconds = run_pilot(online, pilot, model.pilot_covers, backend)
+        covers = model.pilot_covers
+        latency, pilot_seconds = run_pilot(
+            online, pilot, lambda s: s == STAGE or covers(s), backend
+        )
         cache = Path(config.out) / CACHE_FILE
     seeds = set(spec.gate.seeds(recipe)) if spec.gate else set()
     observed = replay(recipe, cache, seeds) if cache is not None else Observed()
     observed.latency, observed.pilot, observed.pilot_seconds = latency, pilot, pilot_seconds
     count, tokenizer = token_counter(config)
-    ctx = Context(config, recipe, count, observed, chat_overhead=config.backend != "stub")
+    # The method's model reads its own recipe; a score stage after it is counted here.
+    own = getattr(recipe, "inner", recipe)
+    ctx = Context(config, own, count, observed, chat_overhead=config.backend != "stub")
     scenarios, note = model.estimate(ctx)
+    if config.scores and not spec.options.SCORES:
+        note += _add_score_stage(ctx, scenarios, model)
     models = {n.model for s in scenarios.values() for n in s} | set(observed.paid)
     prices = {m: price_for(config, m) for m in models}
     seconds = _seconds_per_request(config, observed)
@@ -107,6 +113,16 @@ def estimate(config: RunConfig, pilot: int = 0, backend: Backend | None = None) 
     if config.batch:
         _as_batches(result, config, scenarios, models)
     return result
+
+
+def _add_score_stage(ctx: Context, scenarios: dict[str, list], model: Any) -> str:
+    written = {s: model.written(ctx, scenarios[s]) for s in SCENARIOS}
+    stage = after_method(ctx, written, model.example_tokens)
+    for s in SCENARIOS:
+        scenarios[s].append(stage[s])
+    verdict = stage["expected"]
+    per = verdict.completion / max(verdict.requests, 1)
+    return f"; a verdict for each of {written['expected']:.0f} kept examples, {per:.0f} tokens"
 
 
 def _as_batches(result: dict, config: RunConfig, scenarios: dict, models: set[str]) -> None:

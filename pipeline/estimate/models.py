@@ -33,14 +33,25 @@ from pipeline.types import Request
 Estimate = Callable[["Context"], tuple[dict[str, list["StageNumbers"]], str]]
 
 
+def last_kept(ctx: Context, stages: list[StageNumbers]) -> float:
+    return stages[-1].kept
+
+
 @dataclass(frozen=True)
 class CostModel:
     """A method's cost model: `estimate(ctx)` returns each scenario's stages and a one-line note
     of what it assumed; `pilot_covers(stage)` says which stages a pilot sends requests for (a
-    method of rounds: the first round's, which measure them all)."""
+    method of rounds: the first round's, which measure them all).
+
+    For a score stage after the method (--score-with, pipeline/score/estimate.py):
+    `written(ctx, stages)` is how many examples one scenario's stages keep in the end, and
+    `example_tokens` the tokens of one such example (instruction, input, output) before any
+    is measured."""
 
     estimate: Estimate
     pilot_covers: Callable[[str], bool] = lambda stage: True
+    written: Callable[[Context, list[StageNumbers]], float] = last_kept
+    example_tokens: float = 200.0
 
 
 # Prompts rendered one by one; past this many, a stage's prompts are counted as their mean.

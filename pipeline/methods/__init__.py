@@ -15,6 +15,7 @@ from pipeline.config import RunConfig
 from pipeline.errors import ConfigError
 
 if TYPE_CHECKING:
+    from pipeline.engine.stages import Recipe
     from pipeline.methods.spec import MethodSpec
     from pipeline.stub.ask import Responder
     from pipeline.stub.model import StubBackend
@@ -26,6 +27,7 @@ FOLDERS = (
     "unnatural",
     "evol",
     "conversations",
+    "grade",
 )
 
 
@@ -50,6 +52,13 @@ def get(name: str) -> MethodSpec:
         return registry()[name]
     except KeyError:
         raise ConfigError(f"unknown method {name!r}; use one of {', '.join(names())}") from None
+
+
+def recipe(config: RunConfig) -> Recipe:
+    """The run's recipe: its method's stages, then the score stage when a judge is asked for."""
+    from pipeline.score.scored import with_score
+
+    return with_score(get(config.method).recipe(config), config)
 
 
 def default() -> str:

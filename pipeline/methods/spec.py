@@ -19,7 +19,7 @@ from pipeline.stub.ask import Responder
 from pipeline.types import Example
 
 # The option groups every method's commands take (pipeline/cli/options.py).
-COMMON_GROUPS = ("model", "runtime")
+COMMON_GROUPS = ("model", "score", "runtime")
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ from pipeline.report.sample import sample_section
 from pipeline.report.similarity import Similarity, computed, from_meta, full_text
 from pipeline.report.textstats import FIELDS, diversity, lengths, share_with_input
 from pipeline.report.verbs import verb_noun_counts
+from pipeline.score.report import TITLE as SCORE_TITLE
+from pipeline.score.report import score_section
 from pipeline.store import REPORT, atomic_write
 from pipeline.types import Example
 
@@ -130,6 +132,9 @@ def run_article(run: RunData, prefix: str = "") -> tuple[str, Analysis, list[str
     for extra in hooks.sections:
         parts[extra.id] = extra.html(run, pool, prefix)
         order.insert(order.index("cost"), extra.id)
+    if isinstance(run.stats.get("score"), dict):  # a score stage, after any method
+        parts["score"] = score_section(run, prefix)
+        order.insert(order.index("cost"), "score")
     html = "".join(parts[k] for k in order)
     article = f'<article class="run" data-run="{esc(run.name)}" id="{prefix}run">{html}</article>'
     return article, a, order
@@ -140,7 +145,8 @@ def build_report(run_dirs: list[str | Path]) -> str:
     runs = load_runs(list(run_dirs), lambda method: _hooks_of(method).drop_fields)
     if len(runs) == 1:
         article, _, order = run_article(runs[0])
-        titles = {**TITLES, **{s.id: s.title for s in _hooks(runs[0]).sections}}
+        titles = {**TITLES, "score": SCORE_TITLE}
+        titles.update({s.id: s.title for s in _hooks(runs[0]).sections})
         nav = [(sid, titles[sid]) for sid in order]
         title = f"instructgen report: {runs[0].name}"
         return page(title, nav, f"<h1>{esc(title)}</h1>{article}")

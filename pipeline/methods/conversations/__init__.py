@@ -8,7 +8,7 @@ turn must pass), recipe.py (the stages, and how their results become conversatio
 estimate.py, stub.py."""
 
 from pipeline.estimate.models import CostModel
-from pipeline.methods.conversations.estimate import conversations
+from pipeline.methods.conversations.estimate import conversations, conversations_written
 from pipeline.methods.conversations.options import ConversationsOptions
 from pipeline.methods.conversations.recipe import (
     GATE,
@@ -45,7 +45,7 @@ SPEC = MethodSpec(
     "(UltraChat), or self-chat transcripts (Baize).",
     options=ConversationsOptions,
     recipe=ConversationsRecipe,
-    cost=CostModel(conversations),
+    cost=CostModel(conversations, written=conversations_written, example_tokens=900.0),
     responders=RESPONDERS,
     out="data/conversations",
     gate=GATE,

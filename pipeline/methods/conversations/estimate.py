@@ -128,3 +128,8 @@ def conversations(ctx: Context) -> tuple[dict[str, list[StageNumbers]], str]:
     if ctx.config.options.mode == "self-chat":
         return self_chat(ctx)
     return simulate(ctx)
+
+
+def conversations_written(ctx: Context, stages: list[StageNumbers]) -> float:
+    """Conversations kept: at most one per opening (most are; see the stats' endings)."""
+    return float(len(ctx.recipe.openings.kept))

@@ -131,9 +131,11 @@ class ConversationsRecipe:
         stats["funnel"] = self.funnel(outcomes)
         stats["conversations"] = conversation_stats(self.config, self.openings, results, outcomes)
         stats.update(extra)
-        run_dir.write_outputs(kept, drops, stats)
-        write_chats(run_dir.path, kept)
+        write_chats(run_dir.path, run_dir.write_outputs(kept, drops, stats))
         return stats
+
+    def kept(self, done: list[StageResult]) -> list[Example]:
+        return [o.kept for o in self.outcomes(done) if o.kept is not None]
 
     def outcomes(self, results: list[StageResult]) -> list[Outcome]:
         """Every opening's fate settled so far, in opening order (gated ones included)."""

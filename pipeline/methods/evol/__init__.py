@@ -6,7 +6,7 @@ options.py, round.py (a round's evolve, judge and answer: planning and parsing),
 lineage.py and report.py (the report's rounds section)."""
 
 from pipeline.estimate.models import CostModel
-from pipeline.methods.evol.estimate import evol
+from pipeline.methods.evol.estimate import evol, evol_written
 from pipeline.methods.evol.options import EvolOptions
 from pipeline.methods.evol.recipe import EvolRecipe
 from pipeline.methods.evol.report import REPORT
@@ -31,7 +31,12 @@ SPEC = MethodSpec(
     options=EvolOptions,
     recipe=EvolRecipe,
     # Rounds repeat the first: a pilot of round 1 measures them all.
-    cost=CostModel(evol, pilot_covers=lambda stage: stage.endswith("-1")),
+    cost=CostModel(
+        evol,
+        pilot_covers=lambda stage: stage.endswith("-1"),
+        written=evol_written,
+        example_tokens=400.0,
+    ),
     responders=RESPONDERS,
     out="data/evol-instruct",
     report=REPORT,

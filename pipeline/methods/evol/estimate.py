@@ -96,6 +96,7 @@ def _round(ctx: Context, p: EvolParams, r: int, s: str, evolve_rest: float) -> l
     prompt = p.answer_base + p.growth[s] + delta
     model = c.options.answer_model or c.model
     stages.append(map_stage(ctx, answer, judged, prompt, p.answer_len[s], model=model))
+    stages[-1].kept = survivors(answer, judged, p.keep_answer, s)
     return stages
 
 
@@ -116,3 +117,8 @@ def evol(ctx: Context) -> tuple[dict[str, list[StageNumbers]], str]:
         f"tokens (+{p.growth.expected:.0f} a round), answers {p.answer_len.expected:.0f} tokens"
     )
     return out, note
+
+
+def evol_written(ctx: Context, stages: list[StageNumbers]) -> float:
+    """Examples kept.jsonl holds: every round's answered evolutions."""
+    return sum(n.kept for n in stages if n.name.startswith("answer-"))

@@ -95,7 +95,7 @@ class EvolRecipe:
     ) -> dict[str, Any]:
         """kept.jsonl mixes the surviving evolutions of all rounds, round by round."""
         results = await results_so_far(done, current)
-        kept = [e for r in results if r.name.startswith("answer-") for e in r.kept]
+        kept = self.kept(results)
         drops = stage_drops(results)
         fresh = {n for n in self.stages if n.startswith("evolve-")}
         complete = len(results) == len(self.stages)
@@ -103,6 +103,9 @@ class EvolRecipe:
         stats["rounds"] = per_round(results)
         run_dir.write_outputs(kept, drops, stats)
         return stats
+
+    def kept(self, done: list[StageResult]) -> list[Example]:
+        return [e for r in done if r.name.startswith("answer-") for e in r.kept]
 
 
 def per_round(results: list[StageResult]) -> dict[str, dict[str, Any]]:

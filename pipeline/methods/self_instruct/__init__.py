@@ -43,7 +43,7 @@ SPEC = MethodSpec(
     "prompt.",
     options=SelfInstructOptions,
     recipe=SelfInstructRecipe,
-    cost=CostModel(self_instruct),
+    cost=CostModel(self_instruct, example_tokens=65.0),
     responders=RESPONDERS,
     out="data/self-instruct",
     target="Stop when this many examples are kept.",

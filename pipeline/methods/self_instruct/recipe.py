@@ -68,8 +68,16 @@ class SelfInstructRecipe:
             in_process=c.judge == "inline",
         )
 
+    def kept(self, done: list[StageResult]) -> list[Example]:
+        return done[0].kept
+
     async def write(
         self, run_dir: RunDir, done: list[StageResult], current: Current, extra: dict[str, Any]
     ) -> dict[str, Any]:
+        if done:  # finished: a score stage runs after it
+            result = done[0]
+            stats = {**result.stats, **extra}
+            run_dir.write_outputs(result.kept, result.drops, stats)
+            return stats
         # The judge writes its own files: in a worker process, nothing crosses the pipe.
         return await current.judge.write(str(run_dir.path), extra)

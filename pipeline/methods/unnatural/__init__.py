@@ -8,7 +8,7 @@ stub.py."""
 from pipeline.estimate.models import CostModel
 from pipeline.methods.spec import Merge, MethodSpec, Outputs
 from pipeline.methods.unnatural.core import NAME
-from pipeline.methods.unnatural.estimate import unnatural
+from pipeline.methods.unnatural.estimate import unnatural, unnatural_written
 from pipeline.methods.unnatural.options import UnnaturalOptions
 from pipeline.methods.unnatural.recipe import GATE, UnnaturalRecipe
 from pipeline.methods.unnatural.released import (
@@ -38,7 +38,7 @@ SPEC = MethodSpec(
     summary="Unnatural Instructions: core examples from 3 demonstrations, outputs, reformulations.",
     options=UnnaturalOptions,
     recipe=UnnaturalRecipe,
-    cost=CostModel(unnatural),
+    cost=CostModel(unnatural, written=unnatural_written, example_tokens=90.0),
     responders=RESPONDERS,
     out="data/unnatural",
     target="Stop when this many core examples are kept.",

@@ -64,9 +64,16 @@ def unnatural(ctx: Context) -> tuple[dict[str, list[StageNumbers]], str]:
         rewritten = map_stage(
             ctx, reformulations, items, paraphrase_prompt[s], paraphrase_len[s], ppr
         )
+        answered.kept = survivors(outputs, core[s].kept, keep, s)
+        rewritten.kept = items  # most reformulations are kept (duplicates are the rest)
         out[s] = [core[s], answered, rewritten]
     note += (
         f"; outputs {output_len.expected:.0f} tokens, {keep.expected:.0%} kept; "
         f"reformulations {paraphrase_len.expected:.0f} tokens"
     )
     return out, note
+
+
+def unnatural_written(ctx: Context, stages: list[StageNumbers]) -> float:
+    """Examples kept.jsonl holds: each core example with an output, and its reformulations."""
+    return stages[1].kept + stages[2].kept

@@ -15,6 +15,7 @@ from pipeline.engine.stages import (
     StageSpec,
     build_map_judge,
     combined_stats,
+    results_so_far,
     stage_drops,
 )
 from pipeline.filters.heuristics import alpaca_filters
@@ -100,20 +101,21 @@ class UnnaturalRecipe:
         self, run_dir: RunDir, done: list[StageResult], current: Current, extra: dict[str, Any]
     ) -> dict[str, Any]:
         """kept.jsonl holds each core example with its output, followed by its reformulations."""
-        results = list(done)
-        if len(results) < len(self.stages) and current.name not in {r.name for r in done}:
-            results.append(StageResult(current.name, *await current.judge.results()))
-        examples = results[1].kept if len(results) > 1 else []
-        reformulations = results[2].kept if len(results) > 2 else []
-        by_core: dict[str, list[Example]] = {}
-        for r in reformulations:
-            by_core.setdefault(r.meta["core_id"], []).append(r)
-        kept = [x for e in examples for x in (e, *by_core.get(e.id, []))]
+        results = await results_so_far(done, current)
+        kept = self.kept(results)
         drops = stage_drops(results)
         # Outputs judge the core stage's kept items again; the other two judge new items.
         fresh = {"core", "reformulations"}
         complete = len(results) == len(self.stages)
         stats = {**combined_stats(results, len(kept), fresh, complete), **extra}
-        run_dir.write_outputs(kept, drops, stats)
-        write_released(run_dir.path, kept)
+        write_released(run_dir.path, run_dir.write_outputs(kept, drops, stats))
         return stats
+
+    def kept(self, done: list[StageResult]) -> list[Example]:
+        """Each core example with its output, followed by its reformulations."""
+        examples = done[1].kept if len(done) > 1 else []
+        reformulations = done[2].kept if len(done) > 2 else []
+        by_core: dict[str, list[Example]] = {}
+        for r in reformulations:
+            by_core.setdefault(r.meta["core_id"], []).append(r)
+        return [x for e in examples for x in (e, *by_core.get(e.id, []))]
