@@ -94,7 +94,7 @@ class ScoredDir:
             raise RuntimeError("the method's kept examples changed under its score stage")
         drops = [
             Drop(d.filter, d.reason, d.detail, d.example, d.raw, {**d.meta, "stage": STAGE})
-            for d in v.result.drops
+            for d in v.drops
         ]
         scored = v.kept
         # The method's stats may share their parts with its stage results (checkpointed):

@@ -64,10 +64,10 @@ class ScoreRequests:
     def parse(self, slot: int, choice: Choice) -> list[Example | Drop]:
         example, where, rubric = self.items[slot], {"position": slot}, self.config.score_rubric
         verdict = parse_verdict(choice.text)
+        if choice.finish_reason == "length":  # a reply cut short may have had more to say
+            verdict = Unparseable(f"cut at {max_tokens(self.config.score_model)} tokens")
         if isinstance(verdict, Unparseable):
             problem = verdict.problem
-            if choice.finish_reason == "length":
-                problem += f" (cut at {max_tokens(self.config.score_model)} tokens)"
             return [Drop(rubric, "unparseable_verdict", problem, example, choice.text, where)]
         scored = with_verdict(example, self.config, verdict)
         low = self.config.min_score

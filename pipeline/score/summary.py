@@ -26,7 +26,8 @@ class Verdicts:
 
     def __init__(self, items: list[Example], result: StageResult):
         self.items, self.result = items, result
-        dropped = {d.meta["position"]: d for d in result.drops}
+        self.drops = [_as_verdict(d, items) for d in result.drops]
+        dropped = {d.meta["position"]: d for d in self.drops}
         judged = len(result.kept) + len(dropped)
         passed = iter(result.kept)
         self.outcome: list[Example | Drop] = [
@@ -42,11 +43,21 @@ class Verdicts:
         return len(self.items) - len(self.outcome)
 
 
+def _as_verdict(drop: Drop, items: list[Example]) -> Drop:
+    """The engine drops an answer with no choices before the stage sees it, naming its slot:
+    for the judge that is an unparseable verdict on the example at that position."""
+    if "position" in drop.meta:
+        return drop
+    slot = drop.meta["slot"]
+    where = {"position": slot}
+    return Drop(drop.filter, "unparseable_verdict", drop.detail, items[slot], drop.raw, where)
+
+
 def score_summary(config: RunConfig, verdicts: Verdicts) -> dict[str, Any]:
     rubric = config.score_rubric
     scores = [s for s in (score_of(o, rubric) for o in verdicts.outcome) if s is not None]
     reasons: dict[str, int] = {}
-    for d in verdicts.result.drops:
+    for d in verdicts.drops:
         reasons[d.reason] = reasons.get(d.reason, 0) + 1
     histogram = {str(s): scores.count(s) for s in sorted(set(scores))}
     return {

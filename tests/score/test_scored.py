@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,31 @@ def test_the_report_and_card_show_the_scores(tmp_path):
     plain = tmp_path / "p"
     run(plain, **settings("self-instruct"))
     assert 'data-section="score"' not in build_report([plain])
+
+
+class FaultyJudge(CountingBackend):
+    """The stub, except that some score requests get no choices or a reply cut at max_tokens."""
+
+    async def complete(self, request):
+        completion = await super().complete(request)
+        slot = request.slot or ""
+        if slot.startswith("score:") and int(slot.rsplit(":", 1)[1]) % 5 == 0:
+            return replace(completion, choices=())
+        if slot.startswith("score:") and int(slot.rsplit(":", 1)[1]) % 5 == 1:
+            cut = [replace(c, finish_reason="length") for c in completion.choices]
+            return replace(completion, choices=tuple(cut))
+        return completion
+
+
+def test_an_empty_or_cut_verdict_is_unparseable_and_the_run_resumes(tmp_path):
+    config = settings("self-instruct", score_with="stub", min_score=1)
+    out = tmp_path / "run"
+    first = run(out, backend=FaultyJudge(), **config)
+    again = run(out, backend=FaultyJudge(), **config)  # the empty answers are cached
+    for stats in (first, again):
+        s = stats["score"]
+        assert s["judged"] == s["examples"] and s["scored"] + s["unparseable"] == s["judged"]
+        assert s["unparseable"] >= 2 * s["judged"] // 5
+    assert again["requests"]["sent"] == 0
+    cut = [d for d in lines(out / "removed.jsonl") if "cut at" in d["detail"]]
+    assert cut and all(d["reason"] == "unparseable_verdict" for d in cut)

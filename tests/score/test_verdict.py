@@ -41,6 +41,27 @@ from pipeline.types import Example, Request
         ("Score: 4\nReason:", Unparseable("no Reason: line")),
         ("Score: 4\nReason: A.\nReason: B.", Unparseable("2 Reason: lines")),
         ("", Unparseable("no Score: line")),
+        (
+            "Score: 5\nReason: Correct.\nFinal score: 2",
+            Unparseable("text around the verdict: 'Final score: 2'"),
+        ),
+        (
+            "Score: 5\nReason: Right.\n\nOn reflection I give it 2.",
+            Unparseable("text around the verdict: 'On reflection I give it 2.'"),
+        ),
+        (
+            "Score: 4\nActually, 2.\nReason: Fine.",
+            Unparseable("text around the verdict: 'Actually, 2.'"),
+        ),
+        (
+            "Quality score: 2\nScore: 4\nReason: Ok.",
+            Unparseable("text around the verdict: 'Quality score: 2'"),
+        ),
+        (
+            "Score: 4\nReason: Ok.\n<think>it is a 1</think>",
+            Unparseable("text around the verdict: '<think>it is a 1</think>'"),
+        ),
+        ("Score: 4\nReason: .", Unparseable("no Reason: line")),
     ],
 )
 def test_verdicts_parse_strictly(text, expected):
